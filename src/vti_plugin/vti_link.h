@@ -1,0 +1,75 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+/**
+ * @defgroup vti_link vti_link
+ * @{ @ingroup vti
+ */
+
+#ifndef VTI_LINK_H_
+#define VTI_LINK_H_
+
+#include <library.h>
+#include <networking/host.h>
+#include <net/if.h>
+
+/** Prefix of the ifalias that marks a device as managed by this plugin */
+#define VTI_OWNER_PREFIX "strongswan-vti"
+
+typedef struct vti_link_spec_t vti_link_spec_t;
+typedef struct vti_link_t vti_link_t;
+
+/**
+ * What one VTI device should look like.
+ */
+struct vti_link_spec_t {
+
+	/** interface name */
+	char name[IFNAMSIZ];
+
+	/** ikey and okey */
+	uint32_t key;
+
+	/** outer local address (IKE SA's own address) */
+	host_t *local;
+
+	/** outer remote address (IKE SA's peer address) */
+	host_t *remote;
+
+	/** connection and child this device serves, "conn/child" */
+	char *owner;
+};
+
+/**
+ * Driver that makes the kernel's VTI devices look as the tunnel table says.
+ *
+ * It only ever modifies devices that carry its ownership mark.
+ */
+struct vti_link_t {
+
+	/**
+	 * Create or adopt the device, align key and endpoints, set admin state.
+	 *
+	 * @param spec		what the device should look like
+	 * @param up		TRUE for admin up, FALSE for admin down
+	 * @return			FALSE if the device is not ours or the kernel refused
+	 */
+	bool (*set)(vti_link_t *this, vti_link_spec_t *spec, bool up);
+
+	/**
+	 * Delete a device, if it is ours.
+	 *
+	 * @param name		interface name
+	 */
+	void (*remove)(vti_link_t *this, char *name);
+
+	/**
+	 * Remove (or, if so configured, set down) every device of ours, and
+	 * free the driver.
+	 */
+	void (*destroy)(vti_link_t *this);
+};
+
+#endif /** VTI_LINK_H_ @}*/

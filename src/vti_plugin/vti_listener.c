@@ -1,0 +1,213 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "vti_listener.h"
+#include "vti_key.h"
+
+#include <daemon.h>
+#include <collections/hashtable.h>
+#include <threading/mutex.h>
+
+typedef struct private_vti_listener_t private_vti_listener_t;
+
+/**
+ * Private data of the listener.
+ */
+struct private_vti_listener_t {
+
+	/** public interface */
+	vti_listener_t public;
+
+	/** table the events go to */
+	vti_tunnels_t *tunnels;
+
+	/** "conn/child" of configs already told why they get no VTI */
+	hashtable_t *warned;
+
+	/** protects warned */
+	mutex_t *mutex;
+};
+
+/**
+ * Whether a config is told for the first time why it gets no VTI.
+ */
+static bool first_warning(private_vti_listener_t *this, char *conn,
+						  char *child)
+{
+	char *name;
+	bool first = FALSE;
+
+	if (asprintf(&name, "%s/%s", conn, child) < 0)
+	{
+		return TRUE;
+	}
+	this->mutex->lock(this->mutex);
+	if (!this->warned->get(this->warned, name))
+	{
+		this->warned->put(this->warned, name, name);
+		first = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	if (!first)
+	{
+		free(name);
+	}
+	return first;
+}
+
+/**
+ * Derive the VTI key of a CHILD_SA; log once per config why there is none.
+ */
+static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
+				   child_sa_t *child_sa, uint32_t *key)
+{
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	vti_key_verdict_t verdict;
+
+	verdict = vti_key_derive(child_sa->get_mark(child_sa, TRUE),
+							 child_sa->get_mark(child_sa, FALSE),
+							 cfg->get_mark(cfg, TRUE), key);
+	if (verdict != VTI_KEY_VALID && verdict != VTI_KEY_UNMARKED &&
+		first_warning(this, ike_sa->get_name(ike_sa),
+					  child_sa->get_name(child_sa)))
+	{
+		DBG1(DBG_CFG, "vti: CHILD_SA %s of '%s' gets no VTI: %s",
+			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa),
+			 vti_key_explain(verdict));
+	}
+	return verdict == VTI_KEY_VALID;
+}
+
+/**
+ * Check that charon installed the SA's outbound policies with the key as
+ * their mark: traffic routed into the VTI only finds those.
+ */
+static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
+							uint32_t key)
+{
+	kernel_ipsec_policy_id_t id = {
+		.dir = POLICY_OUT,
+		.mark = child_sa->get_mark(child_sa, FALSE),
+		.if_id = child_sa->get_if_id(child_sa, FALSE),
+		.label = child_sa->get_label(child_sa),
+	};
+	kernel_ipsec_query_policy_t query = {};
+	enumerator_t *enumerator;
+	time_t use_time;
+
+	enumerator = child_sa->create_policy_enumerator(child_sa);
+	while (enumerator->enumerate(enumerator, &id.src_ts, &id.dst_ts))
+	{
+		if (charon->kernel->query_policy(charon->kernel, &id, &query,
+										 &use_time) != SUCCESS)
+		{
+			DBG1(DBG_KNL, "vti: CHILD_SA %s of '%s' has no outbound policy "
+				 "%R === %R with mark %u: traffic routed into vti%u is "
+				 "dropped; do not set 'policies = no' on this child",
+				 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa),
+				 id.src_ts, id.dst_ts, key, key);
+		}
+	}
+	enumerator->destroy(enumerator);
+}
+
+/**
+ * Describe an installed CHILD_SA for the tunnel table.
+ */
+static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
+							uint32_t key)
+{
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+
+	return (vti_sa_t){
+		.id = child_sa->get_unique_id(child_sa),
+		.ike_id = ike_sa->get_unique_id(ike_sa),
+		.key = key,
+		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
+		.local = ike_sa->get_my_host(ike_sa),
+		.remote = ike_sa->get_other_host(ike_sa),
+		.conn = ike_sa->get_name(ike_sa),
+		.child = child_sa->get_name(child_sa),
+	};
+}
+
+METHOD(listener_t, child_updown, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+	bool up)
+{
+	vti_sa_t sa;
+	uint32_t key;
+
+	if (!up)
+	{
+		this->tunnels->sa_down(this->tunnels,
+							   child_sa->get_unique_id(child_sa));
+	}
+	else if (key_of(this, ike_sa, child_sa, &key))
+	{
+		verify_policies(child_sa, ike_sa, key);
+		sa = describe_sa(ike_sa, child_sa, key);
+		this->tunnels->sa_up(this->tunnels, &sa);
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, child_rekey, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
+	child_sa_t *new)
+{
+	this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
+							  new->get_unique_id(new));
+	return TRUE;
+}
+
+METHOD(listener_t, ike_rekey, bool,
+	private_vti_listener_t *this, ike_sa_t *old, ike_sa_t *new)
+{
+	this->tunnels->ike_rekeyed(this->tunnels, old->get_unique_id(old),
+							   new->get_unique_id(new));
+	return TRUE;
+}
+
+METHOD(listener_t, ike_update, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local,
+	host_t *remote)
+{
+	this->tunnels->ike_moved(this->tunnels, ike_sa->get_unique_id(ike_sa),
+							 local, remote);
+	return TRUE;
+}
+
+METHOD(vti_listener_t, destroy, void,
+	private_vti_listener_t *this)
+{
+	this->warned->destroy_function(this->warned, (void*)free);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
+{
+	private_vti_listener_t *this;
+
+	INIT(this,
+		.public = {
+			.listener = {
+				.child_updown = _child_updown,
+				.child_rekey = _child_rekey,
+				.ike_rekey = _ike_rekey,
+				.ike_update = _ike_update,
+			},
+			.destroy = _destroy,
+		},
+		.tunnels = tunnels,
+		.warned = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}

@@ -1,0 +1,466 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "vti_netlink.h"
+
+#include <arpa/inet.h>
+#include <linux/ip.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/inet.h>
+#include <netlink/route/link/ipvti.h>
+#include <netlink/route/link/ip6vti.h>
+
+typedef struct private_vti_netlink_t private_vti_netlink_t;
+
+/**
+ * Private data of the netlink link driver.
+ */
+struct private_vti_netlink_t {
+
+	/** public interface */
+	vti_link_t public;
+
+	/** rtnetlink socket; callers serialize access (the tunnel table) */
+	struct nl_sock *sock;
+
+	/** set our devices down at destroy instead of deleting them */
+	bool keep_devices;
+};
+
+/**
+ * Whether a device carries our ownership mark.
+ */
+static bool is_ours(struct rtnl_link *link)
+{
+	const char *alias = rtnl_link_get_ifalias(link);
+
+	return alias && strpfx(alias, VTI_OWNER_PREFIX);
+}
+
+/**
+ * Kernel link kind for the outer address family of a spec.
+ */
+static const char *kind_of(vti_link_spec_t *spec)
+{
+	return spec->local->get_family(spec->local) == AF_INET6 ? "vti6" : "vti";
+}
+
+/**
+ * Copy an IPv4 host's address, network order.
+ */
+static uint32_t ip4_of(host_t *host)
+{
+	uint32_t addr;
+
+	memcpy(&addr, host->get_address(host).ptr, sizeof(addr));
+	return addr;
+}
+
+/**
+ * Copy an IPv6 host's address.
+ */
+static struct in6_addr ip6_of(host_t *host)
+{
+	struct in6_addr addr;
+
+	memcpy(&addr, host->get_address(host).ptr, sizeof(addr));
+	return addr;
+}
+
+/**
+ * Allocate a link object carrying the full tunnel parameters of a spec.
+ * The kernel resets every parameter a change does not carry.
+ */
+static struct rtnl_link *tunnel_params(vti_link_spec_t *spec)
+{
+	struct rtnl_link *link;
+	struct in6_addr local, remote;
+
+	if (streq(kind_of(spec), "vti6"))
+	{
+		link = rtnl_link_ip6vti_alloc();
+		local = ip6_of(spec->local);
+		remote = ip6_of(spec->remote);
+		rtnl_link_ip6vti_set_ikey(link, htonl(spec->key));
+		rtnl_link_ip6vti_set_okey(link, htonl(spec->key));
+		rtnl_link_ip6vti_set_local(link, &local);
+		rtnl_link_ip6vti_set_remote(link, &remote);
+	}
+	else
+	{
+		link = rtnl_link_ipvti_alloc();
+		rtnl_link_ipvti_set_ikey(link, htonl(spec->key));
+		rtnl_link_ipvti_set_okey(link, htonl(spec->key));
+		rtnl_link_ipvti_set_local(link, ip4_of(spec->local));
+		rtnl_link_ipvti_set_remote(link, ip4_of(spec->remote));
+	}
+	rtnl_link_set_name(link, spec->name);
+	return link;
+}
+
+/**
+ * Whether a VTI device has the key and the endpoints given.
+ */
+static bool params_match(struct rtnl_link *link, uint32_t key, host_t *local,
+						 host_t *remote)
+{
+	const char *type = rtnl_link_get_type(link);
+	struct in6_addr l6, r6, want_l6, want_r6;
+	uint32_t ikey = 0, okey = 0;
+
+	if (!type)
+	{
+		return FALSE;
+	}
+	if (streq(type, "vti6") && local->get_family(local) == AF_INET6)
+	{
+		want_l6 = ip6_of(local);
+		want_r6 = ip6_of(remote);
+		return rtnl_link_ip6vti_get_ikey(link, &ikey) == 0 &&
+			   rtnl_link_ip6vti_get_okey(link, &okey) == 0 &&
+			   rtnl_link_ip6vti_get_local(link, &l6) == 0 &&
+			   rtnl_link_ip6vti_get_remote(link, &r6) == 0 &&
+			   ikey == htonl(key) && okey == htonl(key) &&
+			   memeq(&l6, &want_l6, sizeof(l6)) &&
+			   memeq(&r6, &want_r6, sizeof(r6));
+	}
+	if (streq(type, "vti") && local->get_family(local) == AF_INET)
+	{
+		return rtnl_link_ipvti_get_ikey(link) == htonl(key) &&
+			   rtnl_link_ipvti_get_okey(link) == htonl(key) &&
+			   rtnl_link_ipvti_get_local(link) == ip4_of(local) &&
+			   rtnl_link_ipvti_get_remote(link) == ip4_of(remote);
+	}
+	return FALSE;
+}
+
+/**
+ * Operator's fix for a refusal of the kernel.
+ */
+static const char *explain(int err)
+{
+	switch (abs(err))
+	{
+		case NLE_PERM:
+			return "charon lacks CAP_NET_ADMIN; run it as root";
+		case NLE_OPNOTSUPP:
+			return "the kernel has no VTI support; load it with "
+				   "'modprobe ip_vti' (IPv4) or 'modprobe ip6_vti' (IPv6)";
+		case NLE_EXIST:
+			return "a device with these parameters exists; see 'ip -d link'";
+		default:
+			return "see 'ip -d link' and the kernel log";
+	}
+}
+
+/**
+ * Find a VTI of someone else's with the key and endpoints of a spec: the
+ * kernel would refuse a second one.
+ */
+static struct rtnl_link *find_foreign_twin(private_vti_netlink_t *this,
+										   vti_link_spec_t *spec)
+{
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	struct rtnl_link *link, *twin = NULL;
+
+	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) < 0)
+	{
+		return NULL;
+	}
+	for (obj = nl_cache_get_first(cache); obj && !twin;
+		 obj = nl_cache_get_next(obj))
+	{
+		link = (struct rtnl_link*)obj;
+		if (!is_ours(link) &&
+			params_match(link, spec->key, spec->local, spec->remote))
+		{
+			nl_object_get(obj);
+			twin = link;
+		}
+	}
+	nl_cache_free(cache);
+	return twin;
+}
+
+/**
+ * Create a device as a spec says, admin down and without our mark yet.
+ */
+static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec)
+{
+	struct rtnl_link *link, *twin;
+	int err;
+
+	twin = find_foreign_twin(this, spec);
+	if (twin)
+	{
+		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s, not managed by "
+			 "strongswan-vti, has key %u and %H === %H already; delete it or "
+			 "give the child another mark", spec->owner,
+			 rtnl_link_get_name(twin), spec->key, spec->local, spec->remote);
+		rtnl_link_put(twin);
+		return FALSE;
+	}
+	link = tunnel_params(spec);
+	err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(link);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: creating %s (%s, key %u, %H === %H) for %s "
+			 "failed: %s; %s", spec->name, kind_of(spec), spec->key,
+			 spec->local, spec->remote, spec->owner, nl_geterror(err),
+			 explain(err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Align key and endpoints of an existing device of ours.
+ */
+static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
+						  vti_link_spec_t *spec)
+{
+	struct rtnl_link *changes;
+	int err;
+
+	changes = tunnel_params(spec);
+	err = rtnl_link_change(this->sock, link, changes, 0);
+	rtnl_link_put(changes);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: moving %s of %s to key %u, %H === %H failed: "
+			 "%s; %s", spec->name, spec->owner, spec->key, spec->local,
+			 spec->remote, nl_geterror(err), explain(err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Set our mark, the policy bypass and the admin state of a device.
+ */
+static bool configure_device(private_vti_netlink_t *this,
+							 struct rtnl_link *link, vti_link_spec_t *spec,
+							 bool up)
+{
+	struct rtnl_link *changes;
+	char alias[256];
+	int err;
+
+	snprintf(alias, sizeof(alias), "%s %s", VTI_OWNER_PREFIX, spec->owner);
+	changes = rtnl_link_alloc();
+	rtnl_link_set_ifalias(changes, alias);
+	rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_NOPOLICY, 1);
+	if (up)
+	{
+		rtnl_link_set_flags(changes, IFF_UP);
+	}
+	else
+	{
+		rtnl_link_unset_flags(changes, IFF_UP);
+	}
+	err = rtnl_link_change(this->sock, link, changes, 0);
+	rtnl_link_put(changes);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: setting %s of %s %s failed: %s; %s", spec->name,
+			 spec->owner, up ? "up" : "down", nl_geterror(err), explain(err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Look a device up by name, NULL if there is none.
+ */
+static struct rtnl_link *get_device(private_vti_netlink_t *this, char *name)
+{
+	struct rtnl_link *link = NULL;
+
+	if (rtnl_link_get_kernel(this->sock, 0, name, &link) < 0)
+	{
+		return NULL;
+	}
+	return link;
+}
+
+/**
+ * Get the device of a spec, ours and of the right kind, creating it if
+ * needed; NULL if someone else's device is in the way or the kernel refused.
+ */
+static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
+									   vti_link_spec_t *spec)
+{
+	struct rtnl_link *link;
+	const char *type;
+
+	link = get_device(this, spec->name);
+	if (link && !is_ours(link))
+	{
+		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s exists and is not "
+			 "managed by strongswan-vti; rename or delete it, or give the "
+			 "child another mark", spec->owner, spec->name);
+		rtnl_link_put(link);
+		return NULL;
+	}
+	type = link ? rtnl_link_get_type(link) : NULL;
+	if (link && (!type || !streq(type, kind_of(spec))))
+	{
+		rtnl_link_delete(this->sock, link);
+		rtnl_link_put(link);
+		link = NULL;
+	}
+	if (!link)
+	{
+		if (!create_device(this, spec))
+		{
+			return NULL;
+		}
+		return get_device(this, spec->name);
+	}
+	if (!params_match(link, spec->key, spec->local, spec->remote) &&
+		!update_params(this, link, spec))
+	{
+		rtnl_link_put(link);
+		return NULL;
+	}
+	return link;
+}
+
+METHOD(vti_link_t, set, bool,
+	private_vti_netlink_t *this, vti_link_spec_t *spec, bool up)
+{
+	struct rtnl_link *link;
+	bool ok;
+
+	link = ensure_device(this, spec);
+	if (!link)
+	{
+		return FALSE;
+	}
+	ok = configure_device(this, link, spec, up);
+	rtnl_link_put(link);
+	return ok;
+}
+
+METHOD(vti_link_t, remove_, void,
+	private_vti_netlink_t *this, char *name)
+{
+	struct rtnl_link *link;
+	int err;
+
+	link = get_device(this, name);
+	if (link && is_ours(link))
+	{
+		err = rtnl_link_delete(this->sock, link);
+		if (err < 0)
+		{
+			DBG1(DBG_KNL, "vti: deleting %s failed: %s; %s", name,
+				 nl_geterror(err), explain(err));
+		}
+	}
+	if (link)
+	{
+		rtnl_link_put(link);
+	}
+}
+
+/**
+ * Set a device of ours down, or delete it.
+ */
+static void retire_device(private_vti_netlink_t *this, struct rtnl_link *link,
+						  bool delete)
+{
+	struct rtnl_link *changes;
+
+	if (delete)
+	{
+		rtnl_link_delete(this->sock, link);
+		return;
+	}
+	changes = rtnl_link_alloc();
+	rtnl_link_unset_flags(changes, IFF_UP);
+	rtnl_link_change(this->sock, link, changes, 0);
+	rtnl_link_put(changes);
+}
+
+/**
+ * Retire every device of ours: at start, those an earlier run left behind
+ * go down; at the end, ours go away. Returns how many were retired.
+ */
+static int retire_all(private_vti_netlink_t *this, bool delete,
+					  const char *why)
+{
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	struct rtnl_link *link;
+	int count = 0;
+
+	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) < 0)
+	{
+		return 0;
+	}
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+	{
+		link = (struct rtnl_link*)obj;
+		if (is_ours(link))
+		{
+			DBG1(DBG_KNL, "vti: %s (%s) %s: %s", rtnl_link_get_name(link),
+				 rtnl_link_get_ifalias(link) + strlen(VTI_OWNER_PREFIX " "),
+				 delete ? "deleted" : "set down", why);
+			retire_device(this, link, delete);
+			count++;
+		}
+	}
+	nl_cache_free(cache);
+	return count;
+}
+
+METHOD(vti_link_t, destroy, void,
+	private_vti_netlink_t *this)
+{
+	retire_all(this, !this->keep_devices, this->keep_devices ?
+			   "charon stops, keep_devices is set" : "charon stops");
+	nl_socket_free(this->sock);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+vti_link_t *vti_netlink_create(bool keep_devices)
+{
+	private_vti_netlink_t *this;
+	int err;
+
+	INIT(this,
+		.public = {
+			.set = _set,
+			.remove = _remove_,
+			.destroy = _destroy,
+		},
+		.sock = nl_socket_alloc(),
+		.keep_devices = keep_devices,
+	);
+	if (!this->sock)
+	{
+		free(this);
+		return NULL;
+	}
+	err = nl_connect(this->sock, NETLINK_ROUTE);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: no rtnetlink socket: %s; %s", nl_geterror(err),
+			 explain(err));
+		nl_socket_free(this->sock);
+		free(this);
+		return NULL;
+	}
+	retire_all(this, FALSE, "left by an earlier run, down until a CHILD_SA "
+			   "claims it");
+	return &this->public;
+}

@@ -1,0 +1,138 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "vti_plugin.h"
+#include "vti_listener.h"
+#include "vti_netlink.h"
+#include "vti_tunnels.h"
+
+#include <daemon.h>
+
+/**
+ * Version of strongSwan this plugin was built against; strongSwan 6.0.3 and
+ * later refuse plugins whose version differs from their own.
+ */
+const char *vti_plugin_version = VERSION;
+
+typedef struct private_vti_plugin_t private_vti_plugin_t;
+
+/**
+ * Private data of the vti plugin.
+ */
+struct private_vti_plugin_t {
+
+	/** implements plugin interface */
+	vti_plugin_t public;
+
+	/** driver for the kernel's VTI devices */
+	vti_link_t *link;
+
+	/** table of tunnels and the CHILD_SAs holding them */
+	vti_tunnels_t *tunnels;
+
+	/** listener feeding bus events into the table */
+	vti_listener_t *listener;
+};
+
+METHOD(plugin_t, get_name, char*,
+	private_vti_plugin_t *this)
+{
+	return "vti";
+}
+
+/**
+ * Tear down listener, table and driver, in that order.
+ */
+static void stop(private_vti_plugin_t *this)
+{
+	if (this->listener)
+	{
+		charon->bus->remove_listener(charon->bus, &this->listener->listener);
+		this->listener->destroy(this->listener);
+	}
+	DESTROY_IF(this->tunnels);
+	DESTROY_IF(this->link);
+	this->listener = NULL;
+	this->tunnels = NULL;
+	this->link = NULL;
+}
+
+/**
+ * Set up driver, table and listener once the kernel interface is there.
+ */
+static bool start(private_vti_plugin_t *this)
+{
+	this->link = vti_netlink_create(lib->settings->get_bool(lib->settings,
+								"%s.plugins.vti.keep_devices", FALSE, lib->ns));
+	if (!this->link)
+	{
+		return FALSE;
+	}
+	this->tunnels = vti_tunnels_create(this->link);
+	this->listener = vti_listener_create(this->tunnels);
+	charon->bus->add_listener(charon->bus, &this->listener->listener);
+	return TRUE;
+}
+
+/**
+ * Register or unregister with the bus.
+ */
+static bool plugin_cb(private_vti_plugin_t *this, plugin_feature_t *feature,
+					  bool reg, void *cb_data)
+{
+	if (reg)
+	{
+		return start(this);
+	}
+	stop(this);
+	return TRUE;
+}
+
+METHOD(plugin_t, get_features, int,
+	private_vti_plugin_t *this, plugin_feature_t *features[])
+{
+	static plugin_feature_t f[] = {
+		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
+			PLUGIN_PROVIDE(CUSTOM, "vti"),
+				PLUGIN_DEPENDS(CUSTOM, "kernel-ipsec"),
+				PLUGIN_DEPENDS(CUSTOM, "kernel-net"),
+	};
+	*features = f;
+	return countof(f);
+}
+
+METHOD(plugin_t, destroy, void,
+	private_vti_plugin_t *this)
+{
+	stop(this);
+	free(this);
+}
+
+/**
+ * Plugin constructor
+ */
+plugin_t *vti_plugin_create()
+{
+	private_vti_plugin_t *this;
+
+	if (!lib->caps->keep(lib->caps, CAP_NET_ADMIN))
+	{
+		DBG1(DBG_CFG, "vti: plugin needs the CAP_NET_ADMIN capability to "
+			 "manage VTI devices; run charon as root");
+		return NULL;
+	}
+	INIT(this,
+		.public = {
+			.plugin = {
+				.get_name = _get_name,
+				.get_features = _get_features,
+				.destroy = _destroy,
+			},
+		},
+	);
+	DBG1(DBG_CFG, "vti: plugin version %s loaded (strongSwan %s)",
+		 VTI_PLUGIN_VERSION, VERSION);
+	return &this->public.plugin;
+}

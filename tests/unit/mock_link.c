@@ -1,0 +1,104 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "mock_link.h"
+
+#include <collections/linked_list.h>
+
+typedef struct private_mock_link_t private_mock_link_t;
+
+/**
+ * Private data of the recording driver.
+ */
+struct private_mock_link_t {
+
+	/** public interface */
+	mock_link_t public;
+
+	/** recorded calls, as text */
+	linked_list_t *calls;
+
+	/** name set() refuses, if any */
+	char *failing;
+};
+
+/**
+ * Record a call.
+ */
+static void record(private_mock_link_t *this, char *fmt, ...)
+{
+	char buf[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	this->calls->insert_last(this->calls, strdup(buf));
+}
+
+METHOD(vti_link_t, set, bool,
+	private_mock_link_t *this, vti_link_spec_t *spec, bool up)
+{
+	if (this->failing && streq(this->failing, spec->name))
+	{
+		record(this, "refuse %s", spec->name);
+		return FALSE;
+	}
+	record(this, "set %s %s key %u %H %H %s", spec->name, up ? "up" : "down",
+		   spec->key, spec->local, spec->remote, spec->owner);
+	return TRUE;
+}
+
+METHOD(vti_link_t, remove_, void,
+	private_mock_link_t *this, char *name)
+{
+	record(this, "remove %s", name);
+}
+
+METHOD(mock_link_t, next_call, char*,
+	private_mock_link_t *this)
+{
+	char *call = NULL;
+
+	this->calls->remove_first(this->calls, (void**)&call);
+	return call;
+}
+
+METHOD(mock_link_t, fail_for, void,
+	private_mock_link_t *this, char *name)
+{
+	free(this->failing);
+	this->failing = name ? strdup(name) : NULL;
+}
+
+METHOD(vti_link_t, destroy, void,
+	private_mock_link_t *this)
+{
+	this->calls->destroy_function(this->calls, free);
+	free(this->failing);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+mock_link_t *mock_link_create(void)
+{
+	private_mock_link_t *this;
+
+	INIT(this,
+		.public = {
+			.link = {
+				.set = _set,
+				.remove = _remove_,
+				.destroy = _destroy,
+			},
+			.next_call = _next_call,
+			.fail_for = _fail_for,
+		},
+		.calls = linked_list_create(),
+	);
+	return &this->public;
+}

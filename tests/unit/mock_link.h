@@ -1,0 +1,49 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+/**
+ * @defgroup mock_link mock_link
+ * @{ @ingroup vti_tests
+ */
+
+#ifndef MOCK_LINK_H_
+#define MOCK_LINK_H_
+
+#include "vti_link.h"
+
+typedef struct mock_link_t mock_link_t;
+
+/**
+ * Link driver that records what it is told, for unit tests.
+ */
+struct mock_link_t {
+
+	/** implements the driver interface */
+	vti_link_t link;
+
+	/**
+	 * Pop the oldest recorded call, e.g. "set vti15 up 10.0.0.1 10.0.0.2
+	 * net/net" or "remove vti15".
+	 *
+	 * @return			call as text (caller frees), NULL if none left
+	 */
+	char *(*next_call)(mock_link_t *this);
+
+	/**
+	 * Make set() fail for one interface name, as for a foreign device.
+	 *
+	 * @param name		interface name, NULL to fail for none
+	 */
+	void (*fail_for)(mock_link_t *this, char *name);
+};
+
+/**
+ * Create a recording link driver.
+ *
+ * @return				driver
+ */
+mock_link_t *mock_link_create(void);
+
+#endif /** MOCK_LINK_H_ @}*/

@@ -1,0 +1,293 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Unit tests of the tunnel table: reference counts, rekey hand-over,
+ * collisions and endpoint moves, against a recording link driver.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vti_tunnels.h"
+#include "mock_link.h"
+
+/**
+ * What each test works with.
+ */
+typedef struct {
+	/** recording driver */
+	mock_link_t *link;
+	/** table under test */
+	vti_tunnels_t *tunnels;
+	/** hosts, by name */
+	host_t *a, *b, *c, *a2;
+} fixture_t;
+
+static int setup(void **state)
+{
+	fixture_t *f = calloc(1, sizeof(*f));
+
+	f->link = mock_link_create();
+	f->tunnels = vti_tunnels_create(&f->link->link);
+	f->a = host_create_from_string("10.9.0.1", 500);
+	f->b = host_create_from_string("10.9.0.2", 500);
+	f->c = host_create_from_string("10.9.0.3", 500);
+	f->a2 = host_create_from_string("10.9.1.1", 4500);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture_t *f = *state;
+	char *call;
+
+	call = f->link->next_call(f->link);
+	assert_null(call);
+	f->tunnels->destroy(f->tunnels);
+	f->link->link.destroy(&f->link->link);
+	f->a->destroy(f->a);
+	f->b->destroy(f->b);
+	f->c->destroy(f->c);
+	f->a2->destroy(f->a2);
+	free(f);
+	return 0;
+}
+
+/** An SA between two hosts */
+static vti_sa_t sa(uint32_t id, uint32_t ike_id, uint32_t key, host_t *local,
+				   host_t *remote)
+{
+	return (vti_sa_t){
+		.id = id, .ike_id = ike_id, .key = key,
+		.local = local, .remote = remote,
+		.conn = "net", .child = "net",
+	};
+}
+
+/** Bring an SA up */
+static void up(fixture_t *f, vti_sa_t s)
+{
+	f->tunnels->sa_up(f->tunnels, &s);
+}
+
+/** Assert the next driver call, then none if last */
+static void expect_call(fixture_t *f, const char *expected)
+{
+	char *call = f->link->next_call(f->link);
+
+	assert_non_null(call);
+	assert_string_equal(call, expected);
+	free(call);
+}
+
+/** Assert the driver was told nothing more */
+static void expect_no_call(fixture_t *f)
+{
+	char *call = f->link->next_call(f->link);
+
+	if (call)
+	{
+		fail_msg("unexpected driver call: %s", call);
+	}
+}
+
+/** First SA brings the device up, last one takes it down */
+static void test_up_down(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** Two SAs with one key: up once, down only when both are gone */
+static void test_refcount(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 2, 15, f->a, f->b));
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** A rekeyed SA hands over without any link change */
+static void test_rekey_handover(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_rekeyed(f->tunnels, 1, 2);
+	f->tunnels->sa_rekeyed(f->tunnels, 2, 3);
+	expect_no_call(f);
+	/* the replaced SAs are gone: their ids no longer count */
+	f->tunnels->sa_down(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** Make-before-break reauthentication: new SA up before old goes */
+static void test_make_before_break(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 2, 15, f->a, f->b));
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_no_call(f);
+}
+
+/** A second SA with the same key between other endpoints is refused */
+static void test_key_collision(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 2, 15, f->a, f->c));
+	expect_no_call(f);
+	/* its down is ignored, and the first still holds the device */
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	/* once free, the key follows the next SA's endpoints */
+	up(f, sa(3, 3, 15, f->a, f->c));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+}
+
+/** Different keys give different devices */
+static void test_two_keys(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 2, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
+/** A refused device leaves no trace; the next SA tries again */
+static void test_link_refused(void **state)
+{
+	fixture_t *f = *state;
+
+	f->link->fail_for(f->link, "vti15");
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "refuse vti15");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_no_call(f);
+	f->link->fail_for(f->link, NULL);
+	up(f, sa(2, 2, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** %unique keys: the device is removed with its last SA */
+static void test_dynamic_removed(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s = sa(1, 1, 1234, f->a, f->b);
+
+	s.dynamic = TRUE;
+	up(f, s);
+	expect_call(f, "set vti1234 up key 1234 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "remove vti1234");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
+}
+
+/** MOBIKE: endpoints follow the IKE_SA, in place and still up */
+static void test_ike_moved(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 7, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->ike_moved(f->tunnels, 8, f->a2, f->b);
+	expect_no_call(f);
+	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	/* the same addresses again (another port): nothing to do */
+	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
+	expect_no_call(f);
+}
+
+/** IKE rekey: the children's new IKE_SA is followed on a later move */
+static void test_ike_rekeyed(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 7, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->ike_rekeyed(f->tunnels, 7, 9);
+	expect_no_call(f);
+	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
+	expect_no_call(f);
+	f->tunnels->ike_moved(f->tunnels, 9, f->a2, f->b);
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+}
+
+/** A repeated up event for one SA does not count twice */
+static void test_duplicate_event(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** Unknown SAs are ignored */
+static void test_unknown_sa(void **state)
+{
+	fixture_t *f = *state;
+
+	f->tunnels->sa_down(f->tunnels, 99);
+	f->tunnels->sa_rekeyed(f->tunnels, 99, 100);
+	f->tunnels->ike_rekeyed(f->tunnels, 99, 100);
+	expect_no_call(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_up_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refcount, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_handover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_make_before_break, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_rekeyed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_sa, setup, teardown),
+	};
+	int failed;
+
+	library_init(NULL, "vti-unit");
+	failed = cmocka_run_group_tests_name("vti_tunnels", tests, NULL, NULL);
+	library_deinit();
+	return failed;
+}
