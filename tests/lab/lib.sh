@@ -1,0 +1,553 @@
+# shellcheck shell=bash
+# Helpers for lab scenarios. Sourced inside the UML lab (never on the host):
+# by init.sh for its own setup and before every scenario.
+#
+# Conventions:
+#   - every host is a network namespace; its scratch dir is $LAB_RUN/HOST
+#     (on the lab's tmpfs), holding strongswan.conf, charon.log, the vici
+#     socket and charon's PID;
+#   - scenarios run with errexit (lab_errexit): any command failing outside
+#     a condition fails the scenario, with its line as the reason;
+#   - process creation is slow under UML: poll with lab_wait, sparingly.
+
+# Scratch root for all hosts (tmpfs inside the lab).
+LAB_RUN=${LAB_RUN:-/tmp/lab}
+# Where results go (a host directory through hostfs); may be empty.
+LAB_OUT=${LAB_OUT:-}
+# Poll interval of lab_wait, in seconds.
+LAB_POLL=${LAB_POLL:-0.3}
+# Plugin to preload into charon; used only when the file exists.
+VTI_PLUGIN=${VTI_PLUGIN:-}
+# Debian's charon.
+LAB_CHARON=${LAB_CHARON:-/usr/lib/ipsec/charon}
+# Plugins charon loads (those missing from its plugin dir are skipped);
+# "vti" is appended when $VTI_PLUGIN exists.
+LAB_PLUGINS=${LAB_PLUGINS:-random nonce aes sha1 sha2 hmac kdf drbg pem pkcs1
+	x509 revocation constraints pubkey gmp kernel-netlink socket-default vici
+	updown}
+LAB_PLUGIN_DIR=${LAB_PLUGIN_DIR:-/usr/lib/ipsec/plugins}
+
+# ---------------------------------------------------------------- basics
+
+# lab_log MSG...: print a time-stamped progress line of the scenario.
+# The stamp is the lab's uptime in seconds.
+lab_log() {
+	local up
+	read -r up _ < /proc/uptime
+	printf '[%6.2f] %s\n' "$up" "$*"
+}
+
+# lab_fail MSG...: fail the scenario with MSG as reason (first reason wins).
+# Call it from the scenario's shell, not from inside $(...).
+lab_fail() {
+	lab__reason "$*"
+	printf 'lab_fail: %s\n' "$*" >&2
+	exit 1
+}
+
+# Record the failure reason for init.sh / the runner, unless one exists.
+lab__reason() {
+	[[ -n $LAB_OUT && -d $LAB_OUT ]] || return 0
+	[[ -e $LAB_OUT/reason ]] || printf '%s\n' "$*" > "$LAB_OUT/reason"
+}
+
+# lab_assert MSG CMD...: run CMD; fail the scenario with MSG if it fails.
+lab_assert() {
+	local msg=$1
+	shift
+	"$@" || lab_fail "$msg"
+}
+
+# lab_assert_not MSG CMD...: run CMD; fail the scenario with MSG if it
+# succeeds.
+lab_assert_not() {
+	local msg=$1
+	shift
+	! "$@" || lab_fail "$msg"
+}
+
+# lab_sleep SECONDS: sleep without a process (fractions allowed): a read
+# with timeout on a pipe nobody writes to. Processes are dear under UML.
+lab_sleep() {
+	if [[ -z ${LAB_SLEEP_FD:-} ]]; then
+		exec {LAB_SLEEP_FD}<> <(:)
+	fi
+	read -r -t "$1" -u "$LAB_SLEEP_FD" _ || true
+}
+
+# lab_wait TIMEOUT CMD...: run CMD every $LAB_POLL s until it succeeds;
+# returns 1 if it still fails after TIMEOUT seconds (fractions allowed).
+lab_wait() {
+	local int=${1%%.*} frac='' deadline
+	[[ $1 == *.* ]] && frac=${1#*.}
+	frac=${frac}000000
+	shift
+	# Microsecond clock from bash itself: no process per iteration.
+	deadline=$(( ${EPOCHREALTIME/./} + ${int:-0} * 1000000 + 10#${frac:0:6} ))
+	while :; do
+		"$@" && return 0
+		(( ${EPOCHREALTIME/./} < deadline )) || return 1
+		lab_sleep "$LAB_POLL"
+	done
+}
+
+# lab_in HOST CMD...: run CMD inside HOST's network namespace.
+lab_in() {
+	local host=$1
+	shift
+	ip netns exec "$host" "$@"
+}
+
+# lab_sysctl HOST KEY VALUE: write /proc/sys/KEY in HOST. KEY uses slashes
+# (net/ipv4/conf/vti15/disable_policy); dots are taken as separators only
+# when KEY has no slash.
+lab_sysctl() {
+	local key=$2
+	[[ $key == */* ]] || key=${key//.//}
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	lab_in "$1" sh -c 'echo "$2" > "/proc/sys/$1"' sh "$key" "$3"
+}
+
+# lab_ping HOST DST [COUNT]: ping DST from HOST (COUNT probes, default 3,
+# 0.2 s apart); succeeds if all answers came back.
+lab_ping() {
+	local host=$1 dst=$2 count=${3:-3} out
+	out=$(lab_in "$host" ping -n -q -c "$count" -i 0.2 -W 2 "$dst" 2>&1) ||
+		{ printf '%s\n' "$out" >&2; return 1; }
+	[[ $out == *" 0% packet loss"* ]] ||
+		{ printf '%s\n' "$out" >&2; return 1; }
+}
+
+# ---------------------------------------------------------------- topology
+
+# lab_ip HOST [ARGS...]: run the ip commands read from stdin (one per line,
+# without "ip") in HOST in a single process: ip -n HOST ARGS -batch -.
+# Use it with a heredoc to build topologies cheaply.
+lab_ip() {
+	local host=$1
+	shift
+	ip -n "$host" "$@" -batch -
+}
+
+# lab_host NAME...: create hosts (network namespaces) with loopback up.
+# IPv6 DAD is off in them (init.sh makes new namespaces inherit that):
+# addresses are usable at once.
+lab_host() {
+	local h
+	printf 'netns add %s\n' "$@" | ip -batch -
+	for h in "$@"; do
+		mkdir -p "$LAB_RUN/$h"
+		printf '%s\n' "$h" >> "$LAB_RUN/hosts"
+		ip -n "$h" link set lo up
+	done
+}
+
+# lab_hosts: print the hosts created so far, one per line.
+lab_hosts() {
+	[[ -e $LAB_RUN/hosts ]] || return 0
+	printf '%s\n' "$(< "$LAB_RUN/hosts")"
+}
+
+# lab_link A ADDR_A B ADDR_B [ADDR6_A ADDR6_B]: veth pair between hosts A
+# and B, named eth-B in A and eth-A in B, up, with the given addresses
+# (prefix included, e.g. 10.9.0.1/24; "-" for none).
+lab_link() {
+	local a=$1 addr_a=$2 b=$3 addr_b=$4 addr6_a=${5:--} addr6_b=${6:--}
+	ip link add "eth-$b" netns "$a" type veth peer name "eth-$a" netns "$b"
+	lab__if_up "$a" "eth-$b" "$addr_a" "$addr6_a"
+	lab__if_up "$b" "eth-$a" "$addr_b" "$addr6_b"
+}
+
+# Bring HOST's interface IF up with an IPv4 and an IPv6 address ("-": none).
+lab__if_up() {
+	local host=$1 ifname=$2 addr=$3 addr6=$4
+	{
+		[[ $addr == - ]] || printf 'addr add %s dev %s\n' "$addr" "$ifname"
+		[[ $addr6 == - ]] || printf 'addr add %s dev %s nodad\n' "$addr6" "$ifname"
+		printf 'link set %s up\n' "$ifname"
+	} | lab_ip "$host"
+}
+
+# lab_switch NAME: a namespace NAME holding a bridge br0 (a LAN segment).
+lab_switch() {
+	ip netns add "$1"
+	lab_ip "$1" <<-EOF
+	link add br0 type bridge
+	link set br0 up
+	EOF
+}
+
+# lab_switch_port SWITCH HOST ADDR [ADDR6]: plug HOST into SWITCH through
+# a veth named eth-SWITCH in HOST (p-HOST on the bridge).
+lab_switch_port() {
+	local sw=$1 host=$2 addr=$3 addr6=${4:--}
+	ip link add "eth-$sw" netns "$host" type veth peer name "p-$host" netns "$sw"
+	ip -n "$sw" link set "p-$host" master br0 up
+	lab__if_up "$host" "eth-$sw" "$addr" "$addr6"
+}
+
+# lab_topo_pair: hosts a (10.9.0.1/24, fd00:9::1/64 on eth-b) and
+# b (10.9.0.2/24, fd00:9::2/64 on eth-a) on one veth.
+lab_topo_pair() {
+	lab_host a b
+	lab_link a 10.9.0.1/24 b 10.9.0.2/24 fd00:9::1/64 fd00:9::2/64
+}
+
+# lab_topo_hub [N]: hub h (10.9.0.1/24, fd00:9::1/64) and spokes s1..sN
+# (10.9.0.1I/24, fd00:9::1I/64, i.e. s1 = .11, s2 = .12, ...; N defaults
+# to 3, at most 9) on one LAN: switch namespace "sw", interface eth-sw.
+lab_topo_hub() {
+	local n=${1:-3} i
+	lab_host h
+	lab_switch sw
+	lab_switch_port sw h 10.9.0.1/24 fd00:9::1/64
+	for (( i = 1; i <= n; i++ )); do
+		lab_host "s$i"
+		lab_switch_port sw "s$i" "10.9.0.1$i/24" "fd00:9::1$i/64"
+	done
+}
+
+# ---------------------------------------------------------------- charon
+
+# lab_plugin_available: true if $VTI_PLUGIN names an existing file.
+lab_plugin_available() {
+	[[ -n $VTI_PLUGIN && -f $VTI_PLUGIN ]]
+}
+
+# Plugins swanctl loads (for credentials only; its default list is long
+# and costs time under UML).
+LAB_SWANCTL_PLUGINS=${LAB_SWANCTL_PLUGINS:-pem pkcs1 pkcs8 x509 pubkey}
+
+# lab__plugin_list [swanctl]: print the plugin list for charon's (or
+# swanctl's) "load" setting: the installed ones only, plus vti for charon.
+lab__plugin_list() {
+	local p list=() want=$LAB_PLUGINS
+	[[ ${1:-} == swanctl ]] && want=$LAB_SWANCTL_PLUGINS
+	for p in $want; do
+		[[ -e $LAB_PLUGIN_DIR/libstrongswan-$p.so ]] && list+=("$p")
+	done
+	[[ ${1:-} != swanctl ]] && lab_plugin_available && list+=(vti)
+	printf '%s' "${list[*]}"
+}
+
+# lab_conf HOST: print the path of HOST's strongswan.conf.
+lab_conf() {
+	printf '%s' "$LAB_RUN/$1/strongswan.conf"
+}
+
+# lab_charon_log HOST: print the path of HOST's charon log.
+lab_charon_log() {
+	printf '%s' "$LAB_RUN/$1/charon.log"
+}
+
+# lab_charon_pid HOST: print the PID of HOST's charon (fails if none).
+lab_charon_pid() {
+	local pid
+	[[ -e $LAB_RUN/$1/charon.pid ]] || return 1
+	read -r pid < "$LAB_RUN/$1/charon.pid"
+	printf '%s' "$pid"
+}
+
+# lab_charon_running HOST: true if HOST's charon process is alive.
+lab_charon_running() {
+	local pid
+	pid=$(lab_charon_pid "$1") || return 1
+	kill -0 "$pid" 2>/dev/null
+}
+
+# lab_charon_start HOST [VTI_SETTINGS [EXTRA_CONF]]: write HOST's
+# strongswan.conf and start charon in HOST (own mount namespace with a
+# tmpfs on /run, $VTI_PLUGIN preloaded if it exists); waits until its
+# vici socket exists (at most 20 s). VTI_SETTINGS is the body of charon.plugins.vti (e.g.
+# "mtu = 1400"); EXTRA_CONF is raw strongswan.conf text appended at top
+# level (sections of the same name are merged, later values win: e.g.
+# 'charon { retransmit_tries = 5 }'). The log is appended to across
+# restarts of the same host.
+lab_charon_start() {
+	local host=$1 vti_conf=${2:-} extra=${3:-} dir pid preload=
+	dir=$LAB_RUN/$host
+	mkdir -p "$dir/swanctl"
+	lab_charon_running "$host" && lab_fail "charon already running in $host"
+	cat > "$dir/strongswan.conf" <<-EOF
+	# Generated by tests/lab/lib.sh for lab host $host
+	charon {
+	  load_modular = no
+	  load = $(lab__plugin_list)
+	  install_routes = no
+	  # Only the lab's addresses matter; keep retransmits short.
+	  retransmit_timeout = 2
+	  retransmit_tries = 3
+	  filelog {
+	    lab {
+	      path = $dir/charon.log
+	      append = yes
+	      flush_line = yes
+	      time_format = %H:%M:%S
+	      time_add_ms = yes
+	      ike_name = yes
+	      default = 1
+	      knl = 2
+	      cfg = 2
+	      ike = 1
+	    }
+	  }
+	  syslog {
+	    daemon {
+	      default = -1
+	    }
+	  }
+	  plugins {
+	    vici {
+	      socket = unix://$dir/charon.vici
+	    }
+	    vti {
+	      $vti_conf
+	    }
+	  }
+	}
+	swanctl {
+	  socket = unix://$dir/charon.vici
+	  load = $(lab__plugin_list swanctl)
+	}
+	$extra
+	EOF
+	if lab_plugin_available; then
+		preload=$VTI_PLUGIN
+	fi
+	printf '%s charon start (preload: %s)\n' "--- lab:" "${preload:-none}" >> "$dir/charon.log"
+	# setsid: charon outlives a scenario killed by its timeout, so that
+	# init.sh can still dump its state. ip netns exec, unshare and sh all
+	# exec, so $! is charon's PID.
+	setsid ip netns exec "$host" unshare -m sh -c \
+		'mount -n -t tmpfs tmpfs /run && exec "$@"' sh \
+		env STRONGSWAN_CONF="$dir/strongswan.conf" \
+		${preload:+LD_PRELOAD="$preload"} \
+		"$LAB_CHARON" < /dev/null >> "$dir/charon.out" 2>&1 &
+	pid=$!
+	# No "Killed" job notice when a scenario SIGKILLs it.
+	disown "$pid"
+	printf '%s\n' "$pid" > "$dir/charon.pid"
+	# The vici socket appears once the plugins are loaded; a request sent
+	# before charon's threads run just waits. Testing for it costs no
+	# process, unlike asking swanctl.
+	lab_wait 20 lab__charon_ready "$host" "$pid"
+	kill -0 "$pid" 2>/dev/null ||
+		lab_fail "charon in $host exited at start: $(tail -n 3 "$dir/charon.out" "$dir/charon.log" 2>&1)"
+	[[ -S $dir/charon.vici ]] ||
+		lab_fail "charon in $host has no vici socket after 20 s"
+	lab_log "$host: charon $pid up"
+}
+
+# Ready when the vici socket exists; stop polling early if charon died.
+lab__charon_ready() {
+	kill -0 "$2" 2>/dev/null || return 0
+	[[ -S $LAB_RUN/$1/charon.vici ]]
+}
+
+# lab_charon_stop HOST [TIMEOUT]: SIGTERM HOST's charon and wait for it to
+# exit (default 10 s); fails if it does not.
+lab_charon_stop() {
+	lab__charon_signal "$1" TERM "${2:-10}"
+}
+
+# lab_charon_kill HOST: SIGKILL HOST's charon (a crash: nothing cleaned up)
+# and wait for it to be gone.
+lab_charon_kill() {
+	lab__charon_signal "$1" KILL 5
+}
+
+lab__charon_signal() {
+	local host=$1 sig=$2 timeout=$3 pid
+	pid=$(lab_charon_pid "$host") || lab_fail "no charon started in $host"
+	kill -s "$sig" "$pid" 2>/dev/null || true
+	lab_wait "$timeout" lab__gone "$pid" ||
+		lab_fail "charon in $host (pid $pid) still alive ${timeout}s after SIG$sig"
+	rm -f "$LAB_RUN/$host/charon.pid"
+}
+
+lab__gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# lab_charon_stop_all: stop every charon still running (TERM, then KILL).
+lab_charon_stop_all() {
+	local h pid
+	for h in $(lab_hosts); do
+		pid=$(lab_charon_pid "$h") || continue
+		kill -TERM "$pid" 2>/dev/null || continue
+		lab_wait 5 lab__gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# lab_swanctl HOST ARGS...: run swanctl against HOST's charon.
+lab_swanctl() {
+	local host=$1
+	shift
+	STRONGSWAN_CONF=$(lab_conf "$host") SWANCTL_DIR=$LAB_RUN/$host/swanctl \
+		swanctl "$@"
+}
+
+# lab_load_conf HOST FILE: load the swanctl.conf FILE into HOST's charon
+# (swanctl's output is shown only if that fails).
+lab_load_conf() {
+	local out
+	out=$(lab_swanctl "$1" --load-all --file "$2" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		lab_fail "swanctl --load-all --file $2 failed in $1"
+	}
+}
+
+# lab_initiate HOST CHILD [TIMEOUT]: initiate CHILD from HOST; waits for
+# the result (default 30 s).
+lab_initiate() {
+	lab_swanctl "$1" --initiate --child "$2" --timeout "${3:-30}" > /dev/null
+}
+
+# lab_log_has HOST REGEX: true if HOST's charon log has a line matching
+# the extended REGEX.
+lab_log_has() {
+	grep -Eq -- "$2" "$(lab_charon_log "$1")" 2>/dev/null
+}
+
+# lab_sa_up HOST CHILD: true if HOST has an INSTALLED CHILD_SA named CHILD.
+lab_sa_up() {
+	lab_swanctl "$1" --list-sas --child "$2" 2>/dev/null |
+		grep -Eq "^ +$2: #[0-9]+, reqid [0-9]+, INSTALLED"
+}
+
+# lab_psk_conf FILE LOCAL REMOTE [KEY=VALUE...]: write a swanctl.conf for
+# an IKEv2 PSK connection from LOCAL to REMOTE (outer addresses; the IDs
+# are the addresses). Keys and defaults:
+#   conn=lab child=net psk=lab-secret-0123456789
+#   mark_in= mark_out= (omitted when empty; e.g. 15, %unique)
+#   local_ts=0.0.0.0/0,::/0 remote_ts=0.0.0.0/0,::/0
+#   ike=aes128-sha256-modp2048 esp=aes128gcm16
+#   start_action=none (none|trap|start) dpd_delay=0 rekey_time= (child)
+#   conn_extra= child_extra= (raw lines added to the conn/child section)
+lab_psk_conf() {
+	local file=$1 local_addr=$2 remote_addr=$3 kv
+	shift 3
+	local conn=lab child=net psk=lab-secret-0123456789 mark_in='' mark_out=''
+	local local_ts=0.0.0.0/0,::/0 remote_ts=0.0.0.0/0,::/0
+	local ike=aes128-sha256-modp2048 esp=aes128gcm16 start_action=none
+	local dpd_delay=0 rekey_time='' conn_extra='' child_extra=''
+	for kv in "$@"; do
+		case ${kv%%=*} in
+		conn | child | psk | mark_in | mark_out | local_ts | remote_ts | ike | \
+			esp | start_action | dpd_delay | rekey_time | conn_extra | child_extra)
+			printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+		*) lab_fail "lab_psk_conf: unknown key ${kv%%=*}" ;;
+		esac
+	done
+	{
+		printf 'connections {\n  %s {\n' "$conn"
+		printf '    version = 2\n'
+		printf '    local_addrs = %s\n    remote_addrs = %s\n' \
+			"$local_addr" "$remote_addr"
+		printf '    proposals = %s\n    dpd_delay = %s\n' "$ike" "$dpd_delay"
+		printf '    local {\n      auth = psk\n      id = %s\n    }\n' "$local_addr"
+		printf '    remote {\n      auth = psk\n      id = %s\n    }\n' "$remote_addr"
+		[[ -z $conn_extra ]] || printf '    %s\n' "$conn_extra"
+		printf '    children {\n      %s {\n' "$child"
+		printf '        local_ts = %s\n        remote_ts = %s\n' \
+			"$local_ts" "$remote_ts"
+		printf '        esp_proposals = %s\n' "$esp"
+		printf '        start_action = %s\n' "$start_action"
+		[[ -z $mark_in ]] || printf '        mark_in = %s\n' "$mark_in"
+		[[ -z $mark_out ]] || printf '        mark_out = %s\n' "$mark_out"
+		[[ -z $rekey_time ]] || printf '        rekey_time = %s\n' "$rekey_time"
+		[[ -z $child_extra ]] || printf '        %s\n' "$child_extra"
+		printf '      }\n    }\n  }\n}\n'
+		printf 'secrets {\n  ike-%s {\n' "$conn"
+		printf '    id-1 = %s\n    id-2 = %s\n    secret = "%s"\n  }\n}\n' \
+			"$local_addr" "$remote_addr" "$psk"
+	} > "$file"
+}
+
+# ---------------------------------------------------------------- xfrm
+
+# lab_esp_packets HOST [SRC DST]: print the number of packets the ESP
+# states in HOST (only SRC->DST if given) have processed, summed.
+lab_esp_packets() {
+	ip -n "$1" -s xfrm state | awk -v src="${2:-}" -v dst="${3:-}" '
+		/^src / { sel = (src == "" || ($2 == src && $4 == dst)) }
+		/lifetime current:/ { cur = 1; next }
+		cur { cur = 0; if (sel) { sub(/\(packets\)/, "", $2); n += $2 } }
+		END { print n + 0 }'
+}
+
+# lab_has_link HOST IFNAME: true if HOST has interface IFNAME.
+lab_has_link() {
+	ip -n "$1" link show dev "$2" > /dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- init side
+
+# lab_diag [HOST...]: print diagnostics of each host (default: all): charon
+# state, links, addresses, xfrm states and policies, routes.
+lab_diag() {
+	local h hosts=("$@") log
+	((${#hosts[@]})) || mapfile -t hosts < <(lab_hosts)
+	for h in "${hosts[@]}"; do
+		printf '======== host %s\n' "$h"
+		log=$(lab_charon_log "$h")
+		if lab_charon_running "$h"; then
+			printf -- '--- charon running (pid %s); swanctl --list-sas\n' \
+				"$(lab_charon_pid "$h")"
+			timeout 5 env STRONGSWAN_CONF="$(lab_conf "$h")" \
+				SWANCTL_DIR="$LAB_RUN/$h/swanctl" swanctl --list-sas 2>&1
+		elif [[ -e $log ]]; then
+			printf -- '--- charon not running\n'
+		fi
+		if [[ -e $log ]]; then
+			printf -- '--- charon log (last 40 lines)\n'
+			tail -n 40 "$log"
+		fi
+		printf -- '--- ip -d link\n'; ip -n "$h" -d link 2>&1
+		printf -- '--- ip -d addr\n'; ip -n "$h" -d addr 2>&1
+		printf -- '--- ip -s xfrm state\n'; ip -n "$h" -s xfrm state 2>&1
+		printf -- '--- ip xfrm policy\n'; ip -n "$h" xfrm policy 2>&1
+		printf -- '--- ip -4 route show table all\n'
+		ip -n "$h" -4 route show table all 2>&1
+		printf -- '--- ip -6 route show table all\n'
+		ip -n "$h" -6 route show table all 2>&1
+	done
+}
+
+# Frames 0 and 1 are this function and lab__on_err: print FILE:LINE of
+# each caller up to the scenario's top level, innermost first.
+lab__where() {
+	local i out=''
+	for (( i = 2; i < ${#BASH_SOURCE[@]}; i++ )); do
+		[[ -n ${BASH_SOURCE[i]} ]] || break
+		out+="${out:+ <- }${BASH_SOURCE[i]##*/}:${BASH_LINENO[i-1]}"
+	done
+	printf '%s' "$out"
+}
+
+# errexit hook: record the innermost failing line of the scenario file
+# (its text says more than the innermost command, often a helper's
+# "return 1").
+lab__on_err() {
+	local rc=$1 cmd=$2 i line='' lines
+	for (( i = 1; i < ${#BASH_SOURCE[@]}; i++ )); do
+		if [[ ${BASH_SOURCE[i]} == "${LAB_SCENARIO:-}" ]]; then
+			mapfile -t lines < "$LAB_SCENARIO"
+			line=${lines[BASH_LINENO[i-1]-1]}
+			line="${LAB_SCENARIO##*/}:${BASH_LINENO[i-1]}: ${line#"${line%%[![:space:]]*}"}"
+			break
+		fi
+	done
+	[[ -n $line ]] || line="'$cmd' at $(lab__where)"
+	lab__reason "$line (exit $rc)"
+	printf 'lab: failed: %s (exit %s; command %s at %s)\n' "$line" "$rc" \
+		"$cmd" "$(lab__where)" >&2
+}
+
+# lab_errexit: turn on errexit with a hook recording the failing command.
+# init.sh then sources the scenario at top level (sourcing it from inside
+# a function trips a bash 5.2 bug on errexit in nested functions).
+lab_errexit() {
+	set -eE -o pipefail
+	trap 'lab__on_err $? "$BASH_COMMAND"' ERR
+}
