@@ -11,6 +11,9 @@
 #ifndef VTI_LINK_H_
 #define VTI_LINK_H_
 
+#include "vti_config.h"
+#include "vti_mtu.h"
+
 #include <library.h>
 #include <networking/host.h>
 #include <net/if.h>
@@ -26,9 +29,6 @@ typedef struct vti_link_t vti_link_t;
  */
 struct vti_link_spec_t {
 
-	/** interface name */
-	char name[IFNAMSIZ];
-
 	/** ikey and okey */
 	uint32_t key;
 
@@ -40,6 +40,15 @@ struct vti_link_spec_t {
 
 	/** connection and child this device serves, "conn/child" */
 	char *owner;
+
+	/** settings: name, MTU, addresses, routing */
+	vti_config_t *cfg;
+
+	/** prefixes to route through the device, "NET/LEN" strings */
+	linked_list_t *routes;
+
+	/** ESP overhead of the tunnel's SAs, for an automatic MTU */
+	vti_overhead_t overhead;
 };
 
 /**
@@ -59,11 +68,11 @@ struct vti_link_t {
 	bool (*set)(vti_link_t *this, vti_link_spec_t *spec, bool up);
 
 	/**
-	 * Delete a device, if it is ours.
+	 * Delete a device, if it is ours, with its blackhole routes.
 	 *
-	 * @param name		interface name
+	 * @param spec		what the device looked like
 	 */
-	void (*remove)(vti_link_t *this, char *name);
+	void (*remove)(vti_link_t *this, vti_link_spec_t *spec);
 
 	/**
 	 * Remove (or, if so configured, set down) every device of ours, and

@@ -5,6 +5,7 @@
 
 #include "vti_listener.h"
 #include "vti_key.h"
+#include "vti_mtu.h"
 
 #include <daemon.h>
 #include <collections/hashtable.h>
@@ -114,22 +115,69 @@ static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
 }
 
 /**
- * Describe an installed CHILD_SA for the tunnel table.
+ * Format with strongSwan's printf hooks (%H), which the compiler's format
+ * checks do not know.
+ */
+static char *format(char *fmt, ...)
+{
+	char buf[128];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	return strdup(buf);
+}
+
+/**
+ * The remote traffic selectors of a CHILD_SA, as "NET/LEN" strings.
+ */
+static linked_list_t *remote_ts_of(child_sa_t *child_sa)
+{
+	enumerator_t *enumerator;
+	traffic_selector_t *ts;
+	linked_list_t *list;
+	host_t *net;
+	uint8_t bits;
+
+	list = linked_list_create();
+	enumerator = child_sa->create_ts_enumerator(child_sa, FALSE);
+	while (enumerator->enumerate(enumerator, &ts))
+	{
+		/* a range that is no subnet is routed as the subnet enclosing it */
+		ts->to_subnet(ts, &net, &bits);
+		list->insert_last(list, format("%H/%u", net, bits));
+		net->destroy(net);
+	}
+	enumerator->destroy(enumerator);
+	return list;
+}
+
+/**
+ * Describe an installed CHILD_SA for the tunnel table; the caller frees
+ * cfg and remote_ts.
  */
 static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 							uint32_t key)
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	host_t *local = ike_sa->get_my_host(ike_sa);
 
 	return (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
 		.ike_id = ike_sa->get_unique_id(ike_sa),
 		.key = key,
 		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
-		.local = ike_sa->get_my_host(ike_sa),
+		.local = local,
 		.remote = ike_sa->get_other_host(ike_sa),
 		.conn = ike_sa->get_name(ike_sa),
 		.child = child_sa->get_name(child_sa),
+		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
+								  child_sa->get_name(child_sa), key),
+		.remote_ts = remote_ts_of(child_sa),
+		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
+									 local->get_family(local) == AF_INET6,
+									 child_sa->has_encap(child_sa)),
 	};
 }
 
@@ -150,6 +198,8 @@ METHOD(listener_t, child_updown, bool,
 		verify_policies(child_sa, ike_sa, key);
 		sa = describe_sa(ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
+		vti_config_destroy(sa.cfg);
+		sa.remote_ts->destroy_function(sa.remote_ts, free);
 	}
 	return TRUE;
 }

@@ -4,6 +4,7 @@
  */
 
 #include "vti_netlink.h"
+#include "vti_routes.h"
 
 #include <arpa/inet.h>
 #include <linux/ip.h>
@@ -12,6 +13,7 @@
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/ipvti.h>
 #include <netlink/route/link/ip6vti.h>
+#include <netlink/route/addr.h>
 
 typedef struct private_vti_netlink_t private_vti_netlink_t;
 
@@ -25,6 +27,9 @@ struct private_vti_netlink_t {
 
 	/** rtnetlink socket; callers serialize access (the tunnel table) */
 	struct nl_sock *sock;
+
+	/** addresses and routes of the devices */
+	vti_routes_t *routes;
 
 	/** set our devices down at destroy instead of deleting them */
 	bool keep_devices;
@@ -97,7 +102,7 @@ static struct rtnl_link *tunnel_params(vti_link_spec_t *spec)
 		rtnl_link_ipvti_set_local(link, ip4_of(spec->local));
 		rtnl_link_ipvti_set_remote(link, ip4_of(spec->remote));
 	}
-	rtnl_link_set_name(link, spec->name);
+	rtnl_link_set_name(link, spec->cfg->name);
 	return link;
 }
 
@@ -210,7 +215,7 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	if (err < 0)
 	{
 		DBG1(DBG_KNL, "vti: creating %s (%s, key %u, %H === %H) for %s "
-			 "failed: %s; %s", spec->name, kind_of(spec), spec->key,
+			 "failed: %s; %s", spec->cfg->name, kind_of(spec), spec->key,
 			 spec->local, spec->remote, spec->owner, nl_geterror(err),
 			 explain(err));
 		return FALSE;
@@ -233,7 +238,7 @@ static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
 	if (err < 0)
 	{
 		DBG1(DBG_KNL, "vti: moving %s of %s to key %u, %H === %H failed: "
-			 "%s; %s", spec->name, spec->owner, spec->key, spec->local,
+			 "%s; %s", spec->cfg->name, spec->owner, spec->key, spec->local,
 			 spec->remote, nl_geterror(err), explain(err));
 		return FALSE;
 	}
@@ -241,34 +246,142 @@ static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
 }
 
 /**
- * Set our mark, the policy bypass and the admin state of a device.
+ * MTU of the interface that holds an address, 0 if none does.
+ */
+static uint32_t underlay_mtu(private_vti_netlink_t *this, host_t *local)
+{
+	struct nl_cache *addrs;
+	struct nl_object *obj;
+	struct nl_addr *addr;
+	struct rtnl_link *link;
+	chunk_t want = local->get_address(local);
+	uint32_t mtu = 0;
+	int ifindex = 0;
+
+	if (rtnl_addr_alloc_cache(this->sock, &addrs) < 0)
+	{
+		return 0;
+	}
+	for (obj = nl_cache_get_first(addrs); obj && !ifindex;
+		 obj = nl_cache_get_next(obj))
+	{
+		addr = rtnl_addr_get_local((struct rtnl_addr*)obj);
+		if (addr && nl_addr_get_len(addr) == want.len &&
+			memeq(nl_addr_get_binary_addr(addr), want.ptr, want.len))
+		{
+			ifindex = rtnl_addr_get_ifindex((struct rtnl_addr*)obj);
+		}
+	}
+	nl_cache_free(addrs);
+	if (ifindex && rtnl_link_get_kernel(this->sock, ifindex, NULL, &link) == 0)
+	{
+		mtu = rtnl_link_get_mtu(link);
+		rtnl_link_put(link);
+	}
+	return mtu;
+}
+
+/**
+ * The MTU a device should have: configured, or the underlay's less the
+ * ESP overhead; 0 to leave it as it is.
+ */
+static uint32_t wanted_mtu(private_vti_netlink_t *this, vti_link_spec_t *spec)
+{
+	uint32_t underlay;
+
+	if (spec->cfg->mtu)
+	{
+		return spec->cfg->mtu;
+	}
+	underlay = underlay_mtu(this, spec->local);
+	return underlay ? vti_mtu_inner(underlay, spec->overhead) : 0;
+}
+
+/**
+ * Whether the kernel's policy checks are off on a device.
+ */
+static bool policy_disabled(struct rtnl_link *link)
+{
+	uint32_t nopolicy = 0;
+
+	return rtnl_link_inet_get_conf(link, IPV4_DEVCONF_NOPOLICY,
+								   &nopolicy) == 0 && nopolicy;
+}
+
+/**
+ * Collect what differs between a device and its spec: our mark, the policy
+ * bypass, the MTU and the admin state. Returns NULL if nothing does: the
+ * kernel announces every change, even one to the same value.
+ */
+static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
+										 struct rtnl_link *link,
+										 vti_link_spec_t *spec, bool up)
+{
+	struct rtnl_link *changes;
+	const char *current = rtnl_link_get_ifalias(link);
+	char alias[256];
+	uint32_t mtu = wanted_mtu(this, spec);
+	bool dirty = FALSE;
+
+	changes = rtnl_link_alloc();
+	snprintf(alias, sizeof(alias), "%s %s", VTI_OWNER_PREFIX, spec->owner);
+	if (!current || !streq(current, alias))
+	{
+		rtnl_link_set_ifalias(changes, alias);
+		dirty = TRUE;
+	}
+	if (!policy_disabled(link))
+	{
+		rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_NOPOLICY, 1);
+		dirty = TRUE;
+	}
+	if (mtu && mtu != rtnl_link_get_mtu(link))
+	{
+		rtnl_link_set_mtu(changes, mtu);
+		dirty = TRUE;
+	}
+	if (up != !!(rtnl_link_get_flags(link) & IFF_UP))
+	{
+		if (up)
+		{
+			rtnl_link_set_flags(changes, IFF_UP);
+		}
+		else
+		{
+			rtnl_link_unset_flags(changes, IFF_UP);
+		}
+		dirty = TRUE;
+	}
+	if (!dirty)
+	{
+		rtnl_link_put(changes);
+		return NULL;
+	}
+	return changes;
+}
+
+/**
+ * Set our mark, the policy bypass, the MTU and the admin state of a device.
  */
 static bool configure_device(private_vti_netlink_t *this,
 							 struct rtnl_link *link, vti_link_spec_t *spec,
 							 bool up)
 {
 	struct rtnl_link *changes;
-	char alias[256];
 	int err;
 
-	snprintf(alias, sizeof(alias), "%s %s", VTI_OWNER_PREFIX, spec->owner);
-	changes = rtnl_link_alloc();
-	rtnl_link_set_ifalias(changes, alias);
-	rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_NOPOLICY, 1);
-	if (up)
+	changes = collect_changes(this, link, spec, up);
+	if (!changes)
 	{
-		rtnl_link_set_flags(changes, IFF_UP);
-	}
-	else
-	{
-		rtnl_link_unset_flags(changes, IFF_UP);
+		return TRUE;
 	}
 	err = rtnl_link_change(this->sock, link, changes, 0);
 	rtnl_link_put(changes);
 	if (err < 0)
 	{
-		DBG1(DBG_KNL, "vti: setting %s of %s %s failed: %s; %s", spec->name,
-			 spec->owner, up ? "up" : "down", nl_geterror(err), explain(err));
+		DBG1(DBG_KNL, "vti: setting %s of %s %s failed: %s; %s",
+			 spec->cfg->name, spec->owner, up ? "up" : "down",
+			 nl_geterror(err), explain(err));
 		return FALSE;
 	}
 	return TRUE;
@@ -298,12 +411,12 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	struct rtnl_link *link;
 	const char *type;
 
-	link = get_device(this, spec->name);
+	link = get_device(this, spec->cfg->name);
 	if (link && !is_ours(link))
 	{
 		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s exists and is not "
 			 "managed by strongswan-vti; rename or delete it, or give the "
-			 "child another mark", spec->owner, spec->name);
+			 "child another mark", spec->owner, spec->cfg->name);
 		rtnl_link_put(link);
 		return NULL;
 	}
@@ -320,7 +433,7 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 		{
 			return NULL;
 		}
-		return get_device(this, spec->name);
+		return get_device(this, spec->cfg->name);
 	}
 	if (!params_match(link, spec->key, spec->local, spec->remote) &&
 		!update_params(this, link, spec))
@@ -335,24 +448,32 @@ METHOD(vti_link_t, set, bool,
 	private_vti_netlink_t *this, vti_link_spec_t *spec, bool up)
 {
 	struct rtnl_link *link;
-	bool ok;
+	bool ok, was_up;
 
 	link = ensure_device(this, spec);
 	if (!link)
 	{
 		return FALSE;
 	}
+	was_up = rtnl_link_get_flags(link) & IFF_UP;
 	ok = configure_device(this, link, spec, up);
+	if (ok)
+	{
+		this->routes->apply(this->routes, rtnl_link_get_ifindex(link), spec,
+							up, up && !was_up);
+	}
 	rtnl_link_put(link);
 	return ok;
 }
 
 METHOD(vti_link_t, remove_, void,
-	private_vti_netlink_t *this, char *name)
+	private_vti_netlink_t *this, vti_link_spec_t *spec)
 {
 	struct rtnl_link *link;
+	char *name = spec->cfg->name;
 	int err;
 
+	this->routes->withdraw(this->routes, name);
 	link = get_device(this, name);
 	if (link && is_ours(link))
 	{
@@ -425,6 +546,7 @@ METHOD(vti_link_t, destroy, void,
 {
 	retire_all(this, !this->keep_devices, this->keep_devices ?
 			   "charon stops, keep_devices is set" : "charon stops");
+	this->routes->destroy(this->routes);
 	nl_socket_free(this->sock);
 	free(this);
 }
@@ -460,6 +582,7 @@ vti_link_t *vti_netlink_create(bool keep_devices)
 		free(this);
 		return NULL;
 	}
+	this->routes = vti_routes_create(this->sock);
 	retire_all(this, FALSE, "left by an earlier run, down until a CHILD_SA "
 			   "claims it");
 	return &this->public;

@@ -4,6 +4,7 @@
  */
 
 #include "vti_plugin.h"
+#include "vti_config.h"
 #include "vti_listener.h"
 #include "vti_netlink.h"
 #include "vti_tunnels.h"
@@ -103,6 +104,43 @@ METHOD(plugin_t, get_features, int,
 	return countof(f);
 }
 
+METHOD(plugin_t, reload, bool,
+	private_vti_plugin_t *this)
+{
+	if (this->tunnels)
+	{
+		this->tunnels->reconfigure(this->tunnels, vti_config_resolve);
+	}
+	return TRUE;
+}
+
+/**
+ * charon's table-220 routes send a VTI tunnel's traffic past its device:
+ * unless the operator decided, charon installs none while we are loaded.
+ * Runs before kernel-netlink reads the setting (plugins are constructed
+ * before their features are loaded).
+ */
+static void default_install_routes(void)
+{
+	char *value;
+
+	value = lib->settings->get_str(lib->settings, "%s.install_routes", NULL,
+								   lib->ns);
+	if (!value)
+	{
+		lib->settings->set_bool(lib->settings, "%s.install_routes", FALSE,
+								lib->ns);
+		DBG1(DBG_CFG, "vti: %s.install_routes defaults to no: routes in "
+			 "table 220 would send VTI traffic past its interface", lib->ns);
+	}
+	else if (settings_value_as_bool(value, FALSE))
+	{
+		DBG1(DBG_CFG, "vti: %s.install_routes = yes: charon's routes in table "
+			 "220 send the traffic of tunnels with a VTI past the VTI; remove "
+			 "the setting or set it to no", lib->ns);
+	}
+}
+
 METHOD(plugin_t, destroy, void,
 	private_vti_plugin_t *this)
 {
@@ -128,11 +166,13 @@ plugin_t *vti_plugin_create()
 			.plugin = {
 				.get_name = _get_name,
 				.get_features = _get_features,
+				.reload = _reload,
 				.destroy = _destroy,
 			},
 		},
 	);
 	DBG1(DBG_CFG, "vti: plugin version %s loaded (strongSwan %s)",
 		 VTI_PLUGIN_VERSION, VERSION);
+	default_install_routes();
 	return &this->public.plugin;
 }

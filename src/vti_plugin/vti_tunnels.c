@@ -23,6 +23,9 @@ struct sa_ref_t {
 
 	/** unique ID of its IKE_SA */
 	uint32_t ike_id;
+
+	/** its remote traffic selectors, "NET/LEN" strings */
+	linked_list_t *remote_ts;
 };
 
 /**
@@ -32,6 +35,12 @@ struct tunnel_t {
 
 	/** what the device looks like */
 	vti_link_spec_t spec;
+
+	/** connection that made the tunnel */
+	char *conn;
+
+	/** CHILD_SA config that made the tunnel */
+	char *child;
 
 	/** the key is %unique: the device lives and dies with its SAs */
 	bool dynamic;
@@ -70,6 +79,146 @@ static inline void *num_key(uint32_t num)
 }
 
 /**
+ * Number of installed CHILD_SAs holding a tunnel's key.
+ */
+static inline int sa_count(tunnel_t *tunnel)
+{
+	return array_count(tunnel->sas);
+}
+
+/**
+ * Device name of a tunnel.
+ */
+static inline char *name_of(tunnel_t *tunnel)
+{
+	return tunnel->spec.cfg->name;
+}
+
+/**
+ * Copy a list of strings.
+ */
+static linked_list_t *strings_clone(linked_list_t *list)
+{
+	enumerator_t *enumerator;
+	linked_list_t *clone;
+	char *str;
+
+	clone = linked_list_create();
+	enumerator = list->create_enumerator(list);
+	while (enumerator->enumerate(enumerator, &str))
+	{
+		clone->insert_last(clone, strdup(str));
+	}
+	enumerator->destroy(enumerator);
+	return clone;
+}
+
+/**
+ * Free a list of strings.
+ */
+static void strings_destroy(linked_list_t *list)
+{
+	if (list)
+	{
+		list->destroy_function(list, free);
+	}
+}
+
+/**
+ * Add the strings of one list to another, leaving out those it has.
+ */
+static void strings_merge(linked_list_t *into, linked_list_t *from)
+{
+	enumerator_t *enumerator;
+	char *str;
+
+	enumerator = from->create_enumerator(from);
+	while (enumerator->enumerate(enumerator, &str))
+	{
+		if (!into->find_first(into, linked_list_match_str, NULL, str))
+		{
+			into->insert_last(into, strdup(str));
+		}
+	}
+	enumerator->destroy(enumerator);
+}
+
+/**
+ * Free an SA reference.
+ */
+static void ref_destroy(sa_ref_t *ref)
+{
+	strings_destroy(ref->remote_ts);
+	free(ref);
+}
+
+/**
+ * Whether two lists of strings hold the same, in order.
+ */
+static bool strings_equal(linked_list_t *a, linked_list_t *b)
+{
+	enumerator_t *ea, *eb;
+	char *sa, *sb;
+	bool equal = TRUE;
+
+	if (!a || !b || a->get_count(a) != b->get_count(b))
+	{
+		return a == b;
+	}
+	ea = a->create_enumerator(a);
+	eb = b->create_enumerator(b);
+	while (equal && ea->enumerate(ea, &sa) && eb->enumerate(eb, &sb))
+	{
+		equal = streq(sa, sb);
+	}
+	ea->destroy(ea);
+	eb->destroy(eb);
+	return equal;
+}
+
+/**
+ * Work out the prefixes to route through a tunnel's device. With routes
+ * from the traffic selectors and no SAs left, the last ones stay, so that
+ * they can be blackholed and restored. Returns whether they changed.
+ */
+static bool update_routes(tunnel_t *tunnel)
+{
+	bool changed;
+
+	enumerator_t *enumerator;
+	linked_list_t *routes;
+	sa_ref_t *ref;
+
+	switch (tunnel->spec.cfg->routes)
+	{
+		case VTI_ROUTES_NONE:
+			routes = linked_list_create();
+			break;
+		case VTI_ROUTES_LIST:
+			routes = strings_clone(tunnel->spec.cfg->route_list);
+			break;
+		case VTI_ROUTES_REMOTE_TS:
+		default:
+			if (!sa_count(tunnel) && tunnel->spec.routes)
+			{
+				return FALSE;
+			}
+			routes = linked_list_create();
+			enumerator = array_create_enumerator(tunnel->sas);
+			while (enumerator->enumerate(enumerator, &ref))
+			{
+				strings_merge(routes, ref->remote_ts);
+			}
+			enumerator->destroy(enumerator);
+			break;
+	}
+	changed = !strings_equal(tunnel->spec.routes, routes);
+	strings_destroy(tunnel->spec.routes);
+	tunnel->spec.routes = routes;
+	return changed;
+}
+
+/**
  * Whether an SA was negotiated between the tunnel's endpoints.
  */
 static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
@@ -79,27 +228,26 @@ static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
 }
 
 /**
- * Number of installed CHILD_SAs holding a tunnel's key.
- */
-static inline int sa_count(tunnel_t *tunnel)
-{
-	return array_count(tunnel->sas);
-}
-
-/**
- * Point a tunnel at the endpoints and owner of an SA.
+ * Point a tunnel at the endpoints, owner and settings of an SA.
  */
 static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
 {
 	DESTROY_IF(tunnel->spec.local);
 	DESTROY_IF(tunnel->spec.remote);
 	free(tunnel->spec.owner);
+	free(tunnel->conn);
+	free(tunnel->child);
+	vti_config_destroy(tunnel->spec.cfg);
 	tunnel->spec.local = sa->local->clone(sa->local);
 	tunnel->spec.remote = sa->remote->clone(sa->remote);
+	tunnel->conn = strdup(sa->conn);
+	tunnel->child = strdup(sa->child);
 	if (asprintf(&tunnel->spec.owner, "%s/%s", sa->conn, sa->child) < 0)
 	{
 		tunnel->spec.owner = strdup("?");
 	}
+	tunnel->spec.cfg = vti_config_clone(sa->cfg);
+	tunnel->spec.overhead = sa->overhead;
 	tunnel->dynamic = sa->dynamic;
 }
 
@@ -116,7 +264,6 @@ static tunnel_t *tunnel_create(vti_sa_t *sa)
 		},
 		.sas = array_create(0, 0),
 	);
-	snprintf(tunnel->spec.name, sizeof(tunnel->spec.name), "vti%u", sa->key);
 	tunnel_retarget(tunnel, sa);
 	return tunnel;
 }
@@ -129,8 +276,22 @@ static void tunnel_destroy(tunnel_t *tunnel)
 	DESTROY_IF(tunnel->spec.local);
 	DESTROY_IF(tunnel->spec.remote);
 	free(tunnel->spec.owner);
-	array_destroy_function(tunnel->sas, (void*)free, NULL);
+	free(tunnel->conn);
+	free(tunnel->child);
+	vti_config_destroy(tunnel->spec.cfg);
+	strings_destroy(tunnel->spec.routes);
+	array_destroy_function(tunnel->sas, (void*)ref_destroy, NULL);
 	free(tunnel);
+}
+
+/**
+ * Tell the driver what a tunnel's device should look like now.
+ */
+static bool tunnel_apply(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						 bool up)
+{
+	update_routes(tunnel);
+	return this->link->set(this->link, &tunnel->spec, up);
 }
 
 /**
@@ -152,8 +313,8 @@ static void warn_shared_endpoints(private_vti_tunnels_t *this,
 		{
 			DBG1(DBG_CFG, "vti: %s (%s) and %s (%s) share the outer addresses "
 				 "%H === %H: the kernel cannot tell their inbound traffic "
-				 "apart; give one of them other endpoints", tunnel->spec.name,
-				 tunnel->spec.owner, other->spec.name, other->spec.owner,
+				 "apart; give one of them other endpoints", name_of(tunnel),
+				 tunnel->spec.owner, name_of(other), other->spec.owner,
 				 tunnel->spec.local, tunnel->spec.remote);
 		}
 	}
@@ -161,38 +322,82 @@ static void warn_shared_endpoints(private_vti_tunnels_t *this,
 }
 
 /**
+ * Find another tunnel that uses a device name, NULL if none does.
+ */
+static tunnel_t *find_by_name(private_vti_tunnels_t *this, char *name,
+							  uint32_t key)
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel, *found = NULL;
+
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		if (tunnel->spec.key != key && streq(name_of(tunnel), name))
+		{
+			found = tunnel;
+			break;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Whether an SA may have the key and name it wants; logs why not.
+ */
+static bool may_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
+					  vti_sa_t *sa)
+{
+	tunnel_t *other;
+
+	if (tunnel && sa_count(tunnel) && !same_endpoints(tunnel, sa))
+	{
+		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: key %u is "
+			 "held by %s for %H === %H (%s); give this child another mark",
+			 sa->child, sa->id, sa->conn, sa->key, name_of(tunnel),
+			 tunnel->spec.local, tunnel->spec.remote, tunnel->spec.owner);
+		return FALSE;
+	}
+	other = find_by_name(this, sa->cfg->name, sa->key);
+	if (other)
+	{
+		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: the name %s "
+			 "is taken by key %u (%s); give the charon.plugins.vti name "
+			 "setting a %%k", sa->child, sa->id, sa->conn, sa->cfg->name,
+			 other->spec.key, other->spec.owner);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
  * Find the tunnel for an SA's key, creating or retargeting it as needed.
- * Returns NULL if the key is held by SAs between other endpoints.
+ * Returns NULL if the key or the name is held by another tunnel.
  */
 static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	tunnel_t *tunnel;
 
 	tunnel = this->tunnels->get(this->tunnels, num_key(sa->key));
+	if (!may_claim(this, tunnel, sa))
+	{
+		return NULL;
+	}
 	if (!tunnel)
 	{
 		tunnel = tunnel_create(sa);
 		this->tunnels->put(this->tunnels, num_key(sa->key), tunnel);
-		return tunnel;
 	}
-	if (!sa_count(tunnel))
+	else if (!sa_count(tunnel))
 	{
 		tunnel_retarget(tunnel, sa);
-		return tunnel;
-	}
-	if (!same_endpoints(tunnel, sa))
-	{
-		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: key %u is "
-			 "held by %s for %H === %H (%s); give this child another mark",
-			 sa->child, sa->id, sa->conn, sa->key, tunnel->spec.name,
-			 tunnel->spec.local, tunnel->spec.remote, tunnel->spec.owner);
-		return NULL;
 	}
 	return tunnel;
 }
 
 /**
- * Forget a tunnel that has no SAs and whose device could not be made.
+ * Forget a tunnel that has no SAs.
  */
 static void forget_tunnel(private_vti_tunnels_t *this, tunnel_t *tunnel)
 {
@@ -200,49 +405,76 @@ static void forget_tunnel(private_vti_tunnels_t *this, tunnel_t *tunnel)
 	tunnel_destroy(tunnel);
 }
 
+/**
+ * Record an SA as holding a tunnel's key.
+ */
+static void add_ref(private_vti_tunnels_t *this, tunnel_t *tunnel,
+					vti_sa_t *sa)
+{
+	sa_ref_t *ref;
+
+	INIT(ref,
+		.id = sa->id,
+		.ike_id = sa->ike_id,
+		.remote_ts = strings_clone(sa->remote_ts),
+	);
+	array_insert(tunnel->sas, ARRAY_TAIL, ref);
+	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
+}
+
+/**
+ * Bring up the device of a tunnel whose first SA arrives.
+ */
+static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						vti_sa_t *sa)
+{
+	warn_shared_endpoints(this, tunnel);
+	add_ref(this, tunnel, sa);
+	if (!tunnel_apply(this, tunnel, TRUE))
+	{
+		this->by_sa->remove(this->by_sa, num_key(sa->id));
+		forget_tunnel(this, tunnel);
+		return FALSE;
+	}
+	DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of '%s' "
+		 "installed", name_of(tunnel), tunnel->spec.key, tunnel->spec.local,
+		 tunnel->spec.remote, sa->child, sa->id, sa->conn);
+	return TRUE;
+}
+
+/**
+ * Add an SA to a tunnel whose device is up already.
+ */
+static void another_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						  vti_sa_t *sa)
+{
+	add_ref(this, tunnel, sa);
+	DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA %s{%u} of '%s' joins, %d with "
+		 "key %u", name_of(tunnel), sa->child, sa->id, sa->conn,
+		 sa_count(tunnel), tunnel->spec.key);
+	if (update_routes(tunnel))
+	{
+		this->link->set(this->link, &tunnel->spec, TRUE);
+	}
+}
+
 METHOD(vti_tunnels_t, sa_up, void,
 	private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	tunnel_t *tunnel;
-	sa_ref_t *ref;
 
 	this->mutex->lock(this->mutex);
-	if (this->by_sa->get(this->by_sa, num_key(sa->id)))
+	if (!this->by_sa->get(this->by_sa, num_key(sa->id)))
 	{
-		this->mutex->unlock(this->mutex);
-		return;
-	}
-	tunnel = claim_tunnel(this, sa);
-	if (tunnel && !sa_count(tunnel))
-	{
-		warn_shared_endpoints(this, tunnel);
-		if (!this->link->set(this->link, &tunnel->spec, TRUE))
+		tunnel = claim_tunnel(this, sa);
+		if (tunnel && sa_count(tunnel))
 		{
-			forget_tunnel(this, tunnel);
-			tunnel = NULL;
+			another_sa_up(this, tunnel, sa);
 		}
-		else
+		else if (tunnel)
 		{
-			DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} "
-				 "of '%s' installed", tunnel->spec.name, tunnel->spec.key,
-				 tunnel->spec.local, tunnel->spec.remote, sa->child, sa->id,
-				 sa->conn);
+			first_sa_up(this, tunnel, sa);
 		}
-	}
-	else if (tunnel)
-	{
-		DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA %s{%u} of '%s' joins "
-			 "%d other(s) with key %u", tunnel->spec.name, sa->child, sa->id,
-			 sa->conn, sa_count(tunnel), tunnel->spec.key);
-	}
-	if (tunnel)
-	{
-		INIT(ref,
-			.id = sa->id,
-			.ike_id = sa->ike_id,
-		);
-		array_insert(tunnel->sas, ARRAY_TAIL, ref);
-		this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -281,7 +513,7 @@ static void drop_ref(tunnel_t *tunnel, uint32_t id)
 	if (ref)
 	{
 		array_remove(tunnel->sas, i, NULL);
-		free(ref);
+		ref_destroy(ref);
 	}
 }
 
@@ -291,19 +523,20 @@ static void drop_ref(tunnel_t *tunnel, uint32_t id)
 static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 						uint32_t id)
 {
-	if (tunnel->dynamic)
+	if (tunnel->dynamic ||
+		tunnel->spec.cfg->down_action == VTI_DOWN_ACTION_DELETE)
 	{
 		DBG1(DBG_CFG, "vti: %s removed: CHILD_SA {%u} of %s, the last with "
-			 "key %u, is gone", tunnel->spec.name, id, tunnel->spec.owner,
+			 "key %u, is gone", name_of(tunnel), id, tunnel->spec.owner,
 			 tunnel->spec.key);
-		this->link->remove(this->link, tunnel->spec.name);
+		this->link->remove(this->link, &tunnel->spec);
 		forget_tunnel(this, tunnel);
 		return;
 	}
 	DBG1(DBG_CFG, "vti: %s down: CHILD_SA {%u} of %s, the last with key %u, "
-		 "is gone", tunnel->spec.name, id, tunnel->spec.owner,
+		 "is gone", name_of(tunnel), id, tunnel->spec.owner,
 		 tunnel->spec.key);
-	this->link->set(this->link, &tunnel->spec, FALSE);
+	tunnel_apply(this, tunnel, FALSE);
 }
 
 METHOD(vti_tunnels_t, sa_down, void,
@@ -319,8 +552,12 @@ METHOD(vti_tunnels_t, sa_down, void,
 		if (sa_count(tunnel))
 		{
 			DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} gone, %d left "
-				 "with key %u", tunnel->spec.name, id, sa_count(tunnel),
+				 "with key %u", name_of(tunnel), id, sa_count(tunnel),
 				 tunnel->spec.key);
+			if (update_routes(tunnel))
+			{
+				this->link->set(this->link, &tunnel->spec, TRUE);
+			}
 		}
 		else
 		{
@@ -344,7 +581,7 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 		ref->id = new_id;
 		this->by_sa->put(this->by_sa, num_key(new_id), tunnel);
 		DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
-			 tunnel->spec.name, old_id, new_id);
+			 name_of(tunnel), old_id, new_id);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -403,13 +640,13 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 		return;
 	}
 	DBG1(DBG_CFG, "vti: %s moves from %H === %H to %H === %H",
-		 tunnel->spec.name, tunnel->spec.local, tunnel->spec.remote,
+		 name_of(tunnel), tunnel->spec.local, tunnel->spec.remote,
 		 local, remote);
 	tunnel->spec.local->destroy(tunnel->spec.local);
 	tunnel->spec.remote->destroy(tunnel->spec.remote);
 	tunnel->spec.local = local->clone(local);
 	tunnel->spec.remote = remote->clone(remote);
-	this->link->set(this->link, &tunnel->spec, TRUE);
+	tunnel_apply(this, tunnel, TRUE);
 }
 
 METHOD(vti_tunnels_t, ike_moved, void,
@@ -427,6 +664,49 @@ METHOD(vti_tunnels_t, ike_moved, void,
 		{
 			tunnel_move(this, tunnel, local, remote);
 		}
+	}
+	enumerator->destroy(enumerator);
+	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Give a tunnel new settings; a new name means a new device.
+ */
+static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
+							   vti_config_t *cfg)
+{
+	if (vti_config_equals(tunnel->spec.cfg, cfg))
+	{
+		vti_config_destroy(cfg);
+		return;
+	}
+	DBG1(DBG_CFG, "vti: %s (%s) takes changed settings", name_of(tunnel),
+		 tunnel->spec.owner);
+	if (!streq(name_of(tunnel), cfg->name))
+	{
+		DBG1(DBG_CFG, "vti: %s is renamed to %s: the device is made anew",
+			 name_of(tunnel), cfg->name);
+		this->link->remove(this->link, &tunnel->spec);
+	}
+	vti_config_destroy(tunnel->spec.cfg);
+	tunnel->spec.cfg = cfg;
+	tunnel_apply(this, tunnel, sa_count(tunnel) > 0);
+}
+
+METHOD(vti_tunnels_t, reconfigure, void,
+	private_vti_tunnels_t *this,
+	vti_config_t *(*resolve)(char *conn, char *child, uint32_t key))
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel;
+
+	this->mutex->lock(this->mutex);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		tunnel_reconfigure(this, tunnel,
+						   resolve(tunnel->conn, tunnel->child,
+								   tunnel->spec.key));
 	}
 	enumerator->destroy(enumerator);
 	this->mutex->unlock(this->mutex);
@@ -475,6 +755,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link)
 			.sa_rekeyed = _sa_rekeyed,
 			.ike_rekeyed = _ike_rekeyed,
 			.ike_moved = _ike_moved,
+			.reconfigure = _reconfigure,
 			.get_count = _get_count,
 			.destroy = _destroy,
 		},

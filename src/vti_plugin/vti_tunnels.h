@@ -44,6 +44,15 @@ struct vti_sa_t {
 
 	/** CHILD_SA name */
 	char *child;
+
+	/** settings of its VTI */
+	vti_config_t *cfg;
+
+	/** its remote traffic selectors, "NET/LEN" strings */
+	linked_list_t *remote_ts;
+
+	/** ESP overhead of its algorithms */
+	vti_overhead_t overhead;
 };
 
 /**
@@ -58,7 +67,7 @@ struct vti_tunnels_t {
 	/**
 	 * A CHILD_SA with a valid key was installed.
 	 *
-	 * @param sa		the SA; borrowed for the call
+	 * @param sa		the SA; borrowed for the call, settings included
 	 */
 	void (*sa_up)(vti_tunnels_t *this, vti_sa_t *sa);
 
@@ -95,6 +104,15 @@ struct vti_tunnels_t {
 	 */
 	void (*ike_moved)(vti_tunnels_t *this, uint32_t ike_id, host_t *local,
 					  host_t *remote);
+
+	/**
+	 * Apply changed settings to every tunnel.
+	 *
+	 * @param resolve	gives the current settings of a tunnel
+	 */
+	void (*reconfigure)(vti_tunnels_t *this,
+						vti_config_t *(*resolve)(char *conn, char *child,
+												 uint32_t key));
 
 	/**
 	 * Number of tunnels in the table.

@@ -41,20 +41,32 @@ static void record(private_mock_link_t *this, char *fmt, ...)
 METHOD(vti_link_t, set, bool,
 	private_mock_link_t *this, vti_link_spec_t *spec, bool up)
 {
-	if (this->failing && streq(this->failing, spec->name))
+	char routes[256] = "";
+	enumerator_t *enumerator;
+	char *prefix;
+	size_t len = 0;
+
+	if (this->failing && streq(this->failing, spec->cfg->name))
 	{
-		record(this, "refuse %s", spec->name);
+		record(this, "refuse %s", spec->cfg->name);
 		return FALSE;
 	}
-	record(this, "set %s %s key %u %H %H %s", spec->name, up ? "up" : "down",
-		   spec->key, spec->local, spec->remote, spec->owner);
+	enumerator = spec->routes->create_enumerator(spec->routes);
+	while (enumerator->enumerate(enumerator, &prefix))
+	{
+		len += snprintf(routes + len, sizeof(routes) - len, " %s", prefix);
+	}
+	enumerator->destroy(enumerator);
+	record(this, "set %s %s key %u %H %H %s%s", spec->cfg->name,
+		   up ? "up" : "down", spec->key, spec->local, spec->remote,
+		   spec->owner, routes);
 	return TRUE;
 }
 
 METHOD(vti_link_t, remove_, void,
-	private_mock_link_t *this, char *name)
+	private_mock_link_t *this, vti_link_spec_t *spec)
 {
-	record(this, "remove %s", name);
+	record(this, "remove %s", spec->cfg->name);
 }
 
 METHOD(mock_link_t, next_call, char*,

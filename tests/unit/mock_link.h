@@ -24,8 +24,8 @@ struct mock_link_t {
 	vti_link_t link;
 
 	/**
-	 * Pop the oldest recorded call, e.g. "set vti15 up 10.0.0.1 10.0.0.2
-	 * net/net" or "remove vti15".
+	 * Pop the oldest recorded call, e.g. "set vti15 up key 15 10.0.0.1
+	 * 10.0.0.2 net/net 10.2.0.0/16" (routes last) or "remove vti15".
 	 *
 	 * @return			call as text (caller frees), NULL if none left
 	 */

@@ -24,7 +24,14 @@ typedef struct {
 	vti_tunnels_t *tunnels;
 	/** hosts, by name */
 	host_t *a, *b, *c, *a2;
+	/** settings handed out with SAs, freed at teardown */
+	linked_list_t *cfgs;
+	/** remote traffic selectors of the SAs, lists of strings */
+	linked_list_t *ts;
 } fixture_t;
+
+/** the fixture of the running test, for sa() */
+static fixture_t *current;
 
 static int setup(void **state)
 {
@@ -36,8 +43,17 @@ static int setup(void **state)
 	f->b = host_create_from_string("10.9.0.2", 500);
 	f->c = host_create_from_string("10.9.0.3", 500);
 	f->a2 = host_create_from_string("10.9.1.1", 4500);
+	f->cfgs = linked_list_create();
+	f->ts = linked_list_create();
+	current = f;
 	*state = f;
 	return 0;
+}
+
+/** Free a list of strings */
+static void free_strings(void *list)
+{
+	((linked_list_t*)list)->destroy_function(list, free);
 }
 
 static int teardown(void **state)
@@ -53,8 +69,28 @@ static int teardown(void **state)
 	f->b->destroy(f->b);
 	f->c->destroy(f->c);
 	f->a2->destroy(f->a2);
+	f->cfgs->destroy_function(f->cfgs, (void*)vti_config_destroy);
+	f->ts->destroy_function(f->ts, free_strings);
 	free(f);
 	return 0;
+}
+
+/** No traffic selectors, freed at teardown */
+static linked_list_t *empty_ts(void)
+{
+	linked_list_t *list = linked_list_create();
+
+	current->ts->insert_last(current->ts, list);
+	return list;
+}
+
+/** Default settings for a key, freed at teardown */
+static vti_config_t *settings_for(uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve("net", "net", key);
+
+	current->cfgs->insert_last(current->cfgs, cfg);
+	return cfg;
 }
 
 /** An SA between two hosts */
@@ -65,6 +101,8 @@ static vti_sa_t sa(uint32_t id, uint32_t ike_id, uint32_t key, host_t *local,
 		.id = id, .ike_id = ike_id, .key = key,
 		.local = local, .remote = remote,
 		.conn = "net", .child = "net",
+		.cfg = settings_for(key),
+		.remote_ts = empty_ts(),
 	};
 }
 
@@ -257,6 +295,115 @@ static void test_duplicate_event(void **state)
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
+/** An SA with its own settings and remote traffic selectors */
+static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
+{
+	linked_list_t *list = linked_list_create();
+
+	if (ts)
+	{
+		list->insert_last(list, strdup(ts));
+	}
+	current->cfgs->insert_last(current->cfgs, cfg);
+	s.cfg = cfg;
+	/* freed at teardown along with the settings */
+	current->ts->insert_last(current->ts, list);
+	s.remote_ts = list;
+	return s;
+}
+
+/** down_action = delete removes the device with its last SA */
+static void test_down_action_delete(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+
+	cfg->down_action = VTI_DOWN_ACTION_DELETE;
+	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, NULL));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "remove vti15");
+}
+
+/** Routes from traffic selectors: the union of the SAs', kept when idle */
+static void test_routes_remote_ts(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16");
+	up(f, sa_with(sa(2, 1, 15, f->a, f->b), vti_config_clone(cfg),
+				  "10.2.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16 10.2.0.0/16");
+	/* a rekey changes nothing */
+	f->tunnels->sa_rekeyed(f->tunnels, 2, 3);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.2.0.0/16");
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.2.0.0/16");
+}
+
+/** Explicit routes do not depend on the SAs */
+static void test_routes_list(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+
+	cfg->routes = VTI_ROUTES_LIST;
+	cfg->route_list->insert_last(cfg->route_list, strdup("10.9.9.0/24"));
+	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.9.9.0/24");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.9.9.0/24");
+}
+
+/** A fixed name serves one key: a second key is refused */
+static void test_name_collision(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg15 = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg16 = vti_config_resolve("net", "net", 16);
+
+	assert_true(vti_config_expand_name("tun0", 15, cfg15->name));
+	assert_true(vti_config_expand_name("tun0", 16, cfg16->name));
+	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg15, NULL));
+	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa_with(sa(2, 2, 16, f->a, f->c), cfg16, NULL));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** Changed settings reach existing tunnels; a new name makes a new device */
+static vti_config_t *renamed(char *conn, char *child, uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+
+	vti_config_expand_name("ipsec%k", key, cfg->name);
+	return cfg;
+}
+
+static void test_reconfigure(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->reconfigure(f->tunnels, vti_config_resolve);
+	expect_no_call(f);
+	f->tunnels->reconfigure(f->tunnels, renamed);
+	expect_call(f, "remove vti15");
+	expect_call(f, "set ipsec15 up key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
 /** Unknown SAs are ignored */
 static void test_unknown_sa(void **state)
 {
@@ -283,6 +430,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_rekeyed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_sa, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_action_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_remote_ts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
 	};
 	int failed;
 

@@ -1,0 +1,130 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+/**
+ * @defgroup vti_config vti_config
+ * @{ @ingroup vti
+ */
+
+#ifndef VTI_CONFIG_H_
+#define VTI_CONFIG_H_
+
+#include <library.h>
+#include <collections/linked_list.h>
+#include <net/if.h>
+
+typedef struct vti_config_t vti_config_t;
+typedef enum vti_route_mode_t vti_route_mode_t;
+typedef enum vti_down_action_t vti_down_action_t;
+
+/**
+ * Which routes the plugin installs through a VTI.
+ */
+enum vti_route_mode_t {
+	/** none: a routing daemon or the operator routes */
+	VTI_ROUTES_NONE,
+	/** the remote traffic selectors of the tunnel's CHILD_SAs */
+	VTI_ROUTES_REMOTE_TS,
+	/** an explicit list of prefixes */
+	VTI_ROUTES_LIST,
+};
+
+/**
+ * What happens to a VTI when its last CHILD_SA goes.
+ */
+enum vti_down_action_t {
+	/** set it admin down, keep it and its configuration */
+	VTI_DOWN_ACTION_DOWN,
+	/** delete the device */
+	VTI_DOWN_ACTION_DELETE,
+};
+
+/**
+ * Settings of one tunnel's VTI, resolved from strongswan.conf.
+ */
+struct vti_config_t {
+
+	/** interface name */
+	char name[IFNAMSIZ];
+
+	/** MTU, 0 for automatic */
+	uint32_t mtu;
+
+	/** addresses to put on the device, "ADDR/LEN" strings */
+	linked_list_t *addresses;
+
+	/** which routes to install */
+	vti_route_mode_t routes;
+
+	/** prefixes for VTI_ROUTES_LIST, "NET/LEN" strings */
+	linked_list_t *route_list;
+
+	/** routing table of the routes */
+	uint32_t table;
+
+	/** metric of the routes through the device */
+	uint32_t metric;
+
+	/** blackhole the routed prefixes while the tunnel is down */
+	bool fail_closed;
+
+	/** metric of the blackhole routes */
+	uint32_t fail_closed_metric;
+
+	/** what to do when the last CHILD_SA goes */
+	vti_down_action_t down_action;
+};
+
+/**
+ * Resolve the settings of a tunnel from charon.plugins.vti: the section
+ * connections.CONN.children.CHILD, then connections.CONN, then keys.KEY,
+ * then the plugin's global settings, then built-in defaults.
+ *
+ * A bad value is logged (naming the setting, the value and the accepted
+ * form) and replaced by its default; a name that is no valid interface name
+ * makes the whole tunnel fall back to the default name.
+ *
+ * @param conn			connection name
+ * @param child			CHILD_SA config name
+ * @param key			VTI key
+ * @return				settings, free with vti_config_destroy()
+ */
+vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key);
+
+/**
+ * Copy settings.
+ *
+ * @param this			settings to copy
+ * @return				copy
+ */
+vti_config_t *vti_config_clone(vti_config_t *this);
+
+/**
+ * Compare settings.
+ *
+ * @param a				settings
+ * @param b				other settings
+ * @return				TRUE if both say the same
+ */
+bool vti_config_equals(vti_config_t *a, vti_config_t *b);
+
+/**
+ * Free settings.
+ *
+ * @param this			settings, may be NULL
+ */
+void vti_config_destroy(vti_config_t *this);
+
+/**
+ * Expand an interface name template: %k becomes the key, %% a percent sign.
+ *
+ * @param template		name template, e.g. "vti%k"
+ * @param key			VTI key
+ * @param name			receives the name
+ * @return				FALSE if the result is no valid interface name
+ */
+bool vti_config_expand_name(char *template, uint32_t key, char name[IFNAMSIZ]);
+
+#endif /** VTI_CONFIG_H_ @}*/
