@@ -107,14 +107,14 @@ static struct rtnl_link *tunnel_params(vti_link_spec_t *spec)
 }
 
 /**
- * Whether a VTI device has the key and the endpoints given.
+ * Whether a device is a VTI between the endpoints given; the kernel allows
+ * one such device per pair of endpoints, whatever its key.
  */
-static bool params_match(struct rtnl_link *link, uint32_t key, host_t *local,
-						 host_t *remote)
+static bool endpoints_match(struct rtnl_link *link, host_t *local,
+							host_t *remote)
 {
 	const char *type = rtnl_link_get_type(link);
 	struct in6_addr l6, r6, want_l6, want_r6;
-	uint32_t ikey = 0, okey = 0;
 
 	if (!type)
 	{
@@ -124,22 +124,45 @@ static bool params_match(struct rtnl_link *link, uint32_t key, host_t *local,
 	{
 		want_l6 = ip6_of(local);
 		want_r6 = ip6_of(remote);
-		return rtnl_link_ip6vti_get_ikey(link, &ikey) == 0 &&
-			   rtnl_link_ip6vti_get_okey(link, &okey) == 0 &&
-			   rtnl_link_ip6vti_get_local(link, &l6) == 0 &&
+		return rtnl_link_ip6vti_get_local(link, &l6) == 0 &&
 			   rtnl_link_ip6vti_get_remote(link, &r6) == 0 &&
-			   ikey == htonl(key) && okey == htonl(key) &&
 			   memeq(&l6, &want_l6, sizeof(l6)) &&
 			   memeq(&r6, &want_r6, sizeof(r6));
 	}
 	if (streq(type, "vti") && local->get_family(local) == AF_INET)
 	{
-		return rtnl_link_ipvti_get_ikey(link) == htonl(key) &&
-			   rtnl_link_ipvti_get_okey(link) == htonl(key) &&
-			   rtnl_link_ipvti_get_local(link) == ip4_of(local) &&
+		return rtnl_link_ipvti_get_local(link) == ip4_of(local) &&
 			   rtnl_link_ipvti_get_remote(link) == ip4_of(remote);
 	}
 	return FALSE;
+}
+
+/**
+ * The key of a VTI device, host order.
+ */
+static uint32_t key_of(struct rtnl_link *link)
+{
+	const char *type = rtnl_link_get_type(link);
+	uint32_t key = 0;
+
+	if (type && streq(type, "vti6"))
+	{
+		rtnl_link_ip6vti_get_ikey(link, &key);
+	}
+	else if (type && streq(type, "vti"))
+	{
+		key = rtnl_link_ipvti_get_ikey(link);
+	}
+	return ntohl(key);
+}
+
+/**
+ * Whether a VTI device has the key and the endpoints given.
+ */
+static bool params_match(struct rtnl_link *link, uint32_t key, host_t *local,
+						 host_t *remote)
+{
+	return endpoints_match(link, local, remote) && key_of(link) == key;
 }
 
 /**
@@ -162,11 +185,11 @@ static const char *explain(int err)
 }
 
 /**
- * Find a VTI of someone else's with the key and endpoints of a spec: the
- * kernel would refuse a second one.
+ * Find another device between the endpoints of a spec, which the kernel
+ * would not let a new one share; NULL if there is none.
  */
-static struct rtnl_link *find_foreign_twin(private_vti_netlink_t *this,
-										   vti_link_spec_t *spec)
+static struct rtnl_link *find_twin(private_vti_netlink_t *this,
+								   vti_link_spec_t *spec)
 {
 	struct nl_cache *cache;
 	struct nl_object *obj;
@@ -180,8 +203,8 @@ static struct rtnl_link *find_foreign_twin(private_vti_netlink_t *this,
 		 obj = nl_cache_get_next(obj))
 	{
 		link = (struct rtnl_link*)obj;
-		if (!is_ours(link) &&
-			params_match(link, spec->key, spec->local, spec->remote))
+		if (!streq(rtnl_link_get_name(link), spec->cfg->name) &&
+			endpoints_match(link, spec->local, spec->remote))
 		{
 			nl_object_get(obj);
 			twin = link;
@@ -192,21 +215,58 @@ static struct rtnl_link *find_foreign_twin(private_vti_netlink_t *this,
 }
 
 /**
+ * Make room for a new device: a device of ours between the same endpoints
+ * that is down (left by an earlier run) goes; anything else is in the way.
+ */
+static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
+{
+	struct rtnl_link *twin;
+	char *name;
+	bool cleared = FALSE;
+
+	twin = find_twin(this, spec);
+	if (!twin)
+	{
+		return TRUE;
+	}
+	name = rtnl_link_get_name(twin);
+	if (!is_ours(twin))
+	{
+		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s, not managed by "
+			 "strongswan-vti, runs between %H === %H already (key %u), and the "
+			 "kernel allows one VTI per pair of endpoints; delete it or give "
+			 "the child its key", spec->owner, name, spec->local,
+			 spec->remote, key_of(twin));
+	}
+	else if (rtnl_link_get_flags(twin) & IFF_UP)
+	{
+		DBG1(DBG_KNL, "vti: %s gets no VTI: %s (%s) runs between %H === %H "
+			 "already, and the kernel allows one VTI per pair of endpoints",
+			 spec->owner, name, rtnl_link_get_ifalias(twin), spec->local,
+			 spec->remote);
+	}
+	else
+	{
+		DBG1(DBG_KNL, "vti: %s (%s), down, deleted: %s needs its endpoints "
+			 "%H === %H", name, rtnl_link_get_ifalias(twin), spec->cfg->name,
+			 spec->local, spec->remote);
+		this->routes->withdraw(this->routes, name);
+		cleared = rtnl_link_delete(this->sock, twin) == 0;
+	}
+	rtnl_link_put(twin);
+	return cleared;
+}
+
+/**
  * Create a device as a spec says, admin down and without our mark yet.
  */
 static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec)
 {
-	struct rtnl_link *link, *twin;
+	struct rtnl_link *link;
 	int err;
 
-	twin = find_foreign_twin(this, spec);
-	if (twin)
+	if (!clear_way(this, spec))
 	{
-		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s, not managed by "
-			 "strongswan-vti, has key %u and %H === %H already; delete it or "
-			 "give the child another mark", spec->owner,
-			 rtnl_link_get_name(twin), spec->key, spec->local, spec->remote);
-		rtnl_link_put(twin);
 		return FALSE;
 	}
 	link = tunnel_params(spec);

@@ -295,27 +295,56 @@ static bool tunnel_apply(private_vti_tunnels_t *this, tunnel_t *tunnel,
 }
 
 /**
- * Warn if another active tunnel uses the same outer addresses: the kernel
- * matches inbound VTI traffic by outer addresses only.
+ * Whether a tunnel runs between the endpoints of an SA, with another key:
+ * the kernel allows one VTI per pair of endpoints, whatever its key.
  */
-static void warn_shared_endpoints(private_vti_tunnels_t *this,
-								  tunnel_t *tunnel)
+static bool shares_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
+{
+	return tunnel->spec.key != sa->key && same_endpoints(tunnel, sa);
+}
+
+/**
+ * Find an active tunnel between the endpoints of an SA, with another key.
+ */
+static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
+									  vti_sa_t *sa)
 {
 	enumerator_t *enumerator;
-	tunnel_t *other;
+	tunnel_t *tunnel, *found = NULL;
 
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &other))
+	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		if (other != tunnel && sa_count(other) &&
-			other->spec.local->ip_equals(other->spec.local, tunnel->spec.local) &&
-			other->spec.remote->ip_equals(other->spec.remote, tunnel->spec.remote))
+		if (sa_count(tunnel) && shares_endpoints(tunnel, sa))
 		{
-			DBG1(DBG_CFG, "vti: %s (%s) and %s (%s) share the outer addresses "
-				 "%H === %H: the kernel cannot tell their inbound traffic "
-				 "apart; give one of them other endpoints", name_of(tunnel),
-				 tunnel->spec.owner, name_of(other), other->spec.owner,
-				 tunnel->spec.local, tunnel->spec.remote);
+			found = tunnel;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Remove idle tunnels between the endpoints of an SA with another key, so
+ * that the SA's device can be made.
+ */
+static void retire_idle_twins(private_vti_tunnels_t *this, vti_sa_t *sa)
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel;
+
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		if (!sa_count(tunnel) && shares_endpoints(tunnel, sa))
+		{
+			DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u of '%s' wants "
+				 "its endpoints %H === %H", name_of(tunnel),
+				 tunnel->spec.owner, sa->key, sa->conn, sa->local,
+				 sa->remote);
+			this->tunnels->remove_at(this->tunnels, enumerator);
+			this->link->remove(this->link, &tunnel->spec);
+			tunnel_destroy(tunnel);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -359,6 +388,16 @@ static bool may_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 tunnel->spec.local, tunnel->spec.remote, tunnel->spec.owner);
 		return FALSE;
 	}
+	other = find_endpoint_holder(this, sa);
+	if (other)
+	{
+		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: %s (key %u, "
+			 "%s) runs between %H === %H already, and the kernel allows one "
+			 "VTI per pair of endpoints; give all children to this peer one "
+			 "mark", sa->child, sa->id, sa->conn, name_of(other),
+			 other->spec.key, other->spec.owner, sa->local, sa->remote);
+		return FALSE;
+	}
 	other = find_by_name(this, sa->cfg->name, sa->key);
 	if (other)
 	{
@@ -384,6 +423,7 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa)
 	{
 		return NULL;
 	}
+	retire_idle_twins(this, sa);
 	if (!tunnel)
 	{
 		tunnel = tunnel_create(sa);
@@ -428,7 +468,6 @@ static void add_ref(private_vti_tunnels_t *this, tunnel_t *tunnel,
 static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 						vti_sa_t *sa)
 {
-	warn_shared_endpoints(this, tunnel);
 	add_ref(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{

@@ -315,6 +315,8 @@ lab_charon_start() {
 		preload=$VTI_PLUGIN
 	fi
 	printf '%s charon start (preload: %s)\n' "--- lab:" "${preload:-none}" >> "$dir/charon.log"
+	# a socket left by an earlier charon would look like readiness
+	rm -f "$dir/charon.vici"
 	# setsid: charon outlives a scenario killed by its timeout, so that
 	# init.sh can still dump its state. ip netns exec, unshare and sh all
 	# exec, so $! is charon's PID.
@@ -550,4 +552,281 @@ lab__on_err() {
 lab_errexit() {
 	set -eE -o pipefail
 	trap 'lab__on_err $? "$BASH_COMMAND"' ERR
+}
+
+# ---------------------------------------------------------------- link state
+# (added for the lifecycle scenarios 03, 10, 11, 14, 15, 20)
+
+# Print ",FLAG,FLAG,...," of HOST's IFNAME (the <...> of ip link); fails if
+# there is no such interface.
+lab__link_flags() {
+	local out
+	out=$(ip -n "$1" -o link show dev "$2" 2>/dev/null) || return 1
+	out=${out#*<}
+	printf ',%s,' "${out%%>*}"
+}
+
+# lab_link_up HOST IFNAME: true if HOST has IFNAME and it is admin up.
+lab_link_up() {
+	local flags
+	flags=$(lab__link_flags "$1" "$2") || return 1
+	[[ $flags == *,UP,* ]]
+}
+
+# lab_link_down HOST IFNAME: true if HOST has IFNAME and it is admin down.
+lab_link_down() {
+	local flags
+	flags=$(lab__link_flags "$1" "$2") || return 1
+	[[ $flags != *,UP,* ]]
+}
+
+# lab_ifindex HOST IFNAME: print IFNAME's ifindex in HOST (fails if none).
+lab_ifindex() {
+	local out
+	out=$(ip -n "$1" -o link show dev "$2" 2>/dev/null) || return 1
+	printf '%s' "${out%%:*}"
+}
+
+# ---------------------------------------------------------------- link monitor
+# (added for the no-flap scenarios 12, 13, 19)
+
+# lab_monitor_start HOST FILE: record HOST's link events ("ip -o monitor
+# link") in FILE, in the background; returns once a marker event shows the
+# recorder is live (lab_monitor_mark). Stop it with lab_monitor_stop.
+lab_monitor_start() {
+	ip -n "$1" -o monitor link > "$2" 2>&1 &
+	printf '%s\n' "$!" > "$2.pid"
+	disown "$!"
+	lab_monitor_mark "$1" "$2" ||
+		lab_fail "$1: ip monitor link records no events in $2"
+}
+
+# Marker MTUs of lo used so far (lab_monitor_mark).
+LAB__MARKS=0
+
+# lab_monitor_mark HOST FILE: make a harmless link event in HOST (lo gets
+# a new MTU just below 65536) until FILE shows it (10 tries, 1 s apart: a
+# monitor just started may not listen yet); fails if it never does.
+lab_monitor_mark() {
+	local try mtu
+	for (( try = 0; try < 10; try++ )); do
+		LAB__MARKS=$((LAB__MARKS + 1))
+		mtu=$((65535 - LAB__MARKS))
+		ip -n "$1" link set dev lo mtu "$mtu"
+		lab_wait 1 lab_file_has "$2" " lo: <LOOPBACK,UP,LOWER_UP> mtu $mtu " &&
+			return 0
+	done
+	return 1
+}
+
+# lab_monitor_stop HOST FILE: prove FILE's recorder still records (a
+# marker), then end it; fails if it does not record any more.
+lab_monitor_stop() {
+	local pid rc=0
+	lab_monitor_mark "$1" "$2" || rc=1
+	read -r pid < "$2.pid"
+	kill "$pid" 2>/dev/null || rc=1
+	lab_wait 5 lab__gone "$pid" || true
+	return "$rc"
+}
+
+# lab_file_has FILE STRING: true if FILE contains STRING (no process).
+lab_file_has() {
+	local text=''
+	IFS= read -r -d '' text < "$1" || true
+	[[ $text == *"$2"* ]]
+}
+
+# lab_ping_start HOST DST FILE: ping DST from HOST every 0.05 s in the
+# background (output to FILE) until lab_ping_stop FILE.
+lab_ping_start() {
+	ip netns exec "$1" ping -n -q -i 0.05 "$2" > "$3" 2>&1 &
+	printf '%s\n' "$!" > "$3.pid"
+	disown "$!"
+}
+
+# lab_ping_stop FILE: stop the lab_ping_start ping writing to FILE (SIGINT:
+# it prints its summary) and print "SENT RECEIVED"; fails without summary.
+lab_ping_stop() {
+	local pid text='' re='([0-9]+) packets transmitted, ([0-9]+) received'
+	read -r pid < "$1.pid"
+	kill -INT "$pid" 2>/dev/null || true
+	lab_wait 10 lab__gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	IFS= read -r -d '' text < "$1" || true
+	[[ $text =~ $re ]] || return 1
+	printf '%s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+}
+
+# ---------------------------------------------------------------- VTI parameters
+# (added for the scenarios 16, 17, 18, 21, 22)
+
+# lab_vti_info HOST IFNAME: read HOST's tunnel IFNAME (ip -o -d link) into
+# LAB_VTI_INDEX, LAB_VTI_FLAGS (",POINTOPOINT,NOARP,UP,...,"), LAB_VTI_KIND
+# (vti|vti6), LAB_VTI_LOCAL, LAB_VTI_REMOTE, LAB_VTI_IKEY, LAB_VTI_OKEY
+# (decimal, "" if none) and LAB_VTI_ALIAS ("" if none); fails if IFNAME is
+# missing or no VTI.
+lab_vti_info() {
+	local line
+	line=$(ip -n "$1" -o -d link show dev "$2" 2>/dev/null) || return 1
+	lab__vti_parse "$line"
+}
+
+# Parse one line of "ip -o -d link" into the LAB_VTI_* variables (and
+# LAB_VTI_NAME); fails if it is no VTI.
+# shellcheck disable=SC2034 # the LAB_VTI_* variables are read by scenarios
+lab__vti_parse() {
+	local line=$1 head='^([0-9]+): ([^@:]+)[^<]*<([^>]*)>'
+	local params='[\] +(vti6?) remote ([^ ]+) local ([^ ]+)'
+	local keys=' ikey ([0-9.]+) okey ([0-9.]+)' alias='[\] +alias (.*)$'
+	[[ $line =~ $head ]] || return 1
+	LAB_VTI_INDEX=${BASH_REMATCH[1]} LAB_VTI_NAME=${BASH_REMATCH[2]}
+	LAB_VTI_FLAGS=,${BASH_REMATCH[3]},
+	[[ $line =~ $params ]] || return 1
+	LAB_VTI_KIND=${BASH_REMATCH[1]} LAB_VTI_REMOTE=${BASH_REMATCH[2]}
+	LAB_VTI_LOCAL=${BASH_REMATCH[3]} LAB_VTI_IKEY='' LAB_VTI_OKEY=''
+	if [[ $line =~ $params$keys ]]; then
+		lab__dotted_to_int LAB_VTI_IKEY "${BASH_REMATCH[4]}"
+		lab__dotted_to_int LAB_VTI_OKEY "${BASH_REMATCH[5]}"
+	fi
+	LAB_VTI_ALIAS=''
+	[[ $line =~ $alias ]] && LAB_VTI_ALIAS=${BASH_REMATCH[1]}
+	return 0
+}
+
+# Set variable VAR to the number a dotted quad (a tunnel key as ip shows
+# it) stands for, without a subshell.
+lab__dotted_to_int() {
+	local a b c d
+	IFS=. read -r a b c d <<< "$2"
+	printf -v "$1" '%u' $(( (a << 24) | (b << 16) | (c << 8) | d ))
+}
+
+# lab_vti_list HOST: print HOST's VTI devices (kinds vti and vti6, not the
+# kernel's fallback devices with remote "any"), one per line, from a single
+# ip call: "NAME IFINDEX IKEY OKEY LOCAL REMOTE FLAGS ALIAS" (IKEY, OKEY
+# "-" if none; ALIAS, possibly with spaces, empty if none).
+lab_vti_list() {
+	local line
+	while IFS= read -r line; do
+		lab__vti_parse "$line" && [[ $LAB_VTI_REMOTE != any ]] &&
+			printf '%s %s %s %s %s %s %s %s\n' "$LAB_VTI_NAME" \
+				"$LAB_VTI_INDEX" "${LAB_VTI_IKEY:--}" "${LAB_VTI_OKEY:--}" \
+				"$LAB_VTI_LOCAL" "$LAB_VTI_REMOTE" "$LAB_VTI_FLAGS" \
+				"$LAB_VTI_ALIAS"
+	done < <(ip -n "$1" -o -d link show 2>/dev/null)
+	return 0
+}
+
+# lab_log_count HOST REGEX: print how many lines of HOST's charon log match
+# the extended REGEX.
+lab_log_count() {
+	grep -Ec -- "$2" "$(lab_charon_log "$1")" 2>/dev/null || true
+}
+
+# lab_monitor_events FILE IFNAME: print the lines of a lab_monitor_start
+# FILE about interface IFNAME (none: prints nothing). Call
+# lab_monitor_mark first to be sure earlier events are in FILE.
+lab_monitor_events() {
+	local line lines
+	mapfile -t lines < "$1"
+	for line in "${lines[@]}"; do
+		[[ $line =~ ^(\[[^]]*\]\ )?(Deleted\ )?[0-9]+:\ $2[@:] ]] &&
+			printf '%s\n' "$line"
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- installed plugin
+# (added for scenario 03)
+
+# lab_charon_start_installed HOST [VTI_SETTINGS [EXTRA_CONF]]: like
+# lab_charon_start, but with the plugin installed the way an operator does
+# it and no LD_PRELOAD: in charon's mount namespace a copy of
+# $LAB_PLUGIN_DIR plus $VTI_PLUGIN (as libstrongswan-vti.so) is mounted
+# over $LAB_PLUGIN_DIR, and a copy of /etc/strongswan.d/charon plus the
+# repository's conf/vti.conf over /etc/strongswan.d/charon. HOST's
+# strongswan.conf includes the stock /etc/strongswan.conf (load_modular,
+# the /etc/strongswan.d tree) and then sets what the lab needs: log file,
+# vici socket, install_routes = no, short retransmits.
+lab_charon_start_installed() {
+	local host=$1 vti_conf=${2:-} extra=${3:-} dir inst pid
+	local vti_ini=${LAB_DIR:?}/../../conf/vti.conf
+	dir=$LAB_RUN/$host
+	inst=$LAB_RUN/installed
+	mkdir -p "$dir/swanctl"
+	lab_charon_running "$host" && lab_fail "charon already running in $host"
+	lab_plugin_available || lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist"
+	[[ -f $vti_ini ]] || lab_fail "$vti_ini does not exist"
+	if [[ ! -d $inst ]]; then
+		mkdir -p "$inst"
+		cp -a "$LAB_PLUGIN_DIR" "$inst/plugins"
+		cp "$VTI_PLUGIN" "$inst/plugins/libstrongswan-vti.so"
+		cp -a /etc/strongswan.d/charon "$inst/charon.d"
+		cp "$vti_ini" "$inst/charon.d/vti.conf"
+	fi
+	cat > "$dir/strongswan.conf" <<-EOF
+	# Generated by tests/lab/lib.sh for lab host $host (installed plugin)
+	include /etc/strongswan.conf
+	charon {
+	  load_modular = yes
+	  install_routes = no
+	  retransmit_timeout = 2
+	  retransmit_tries = 3
+	  filelog {
+	    lab {
+	      path = $dir/charon.log
+	      append = yes
+	      flush_line = yes
+	      time_format = %H:%M:%S
+	      time_add_ms = yes
+	      ike_name = yes
+	      default = 1
+	      knl = 2
+	      cfg = 2
+	      ike = 1
+	    }
+	  }
+	  syslog {
+	    daemon {
+	      default = -1
+	    }
+	  }
+	  plugins {
+	    vici {
+	      socket = unix://$dir/charon.vici
+	    }
+	    vti {
+	      $vti_conf
+	    }
+	  }
+	}
+	swanctl {
+	  socket = unix://$dir/charon.vici
+	  load = $(lab__plugin_list swanctl)
+	}
+	$extra
+	EOF
+	printf '%s charon start (installed plugin: %s)\n' "--- lab:" \
+		"$LAB_PLUGIN_DIR/libstrongswan-vti.so" >> "$dir/charon.log"
+	rm -f "$dir/charon.vici"
+	# As in lab_charon_start; the mounts stay in charon's namespace.
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	setsid ip netns exec "$host" unshare -m sh -c \
+		'mount -n -t tmpfs tmpfs /run &&
+		mount -n --bind "$1" "$2" &&
+		mount -n --bind "$3" /etc/strongswan.d/charon &&
+		shift 3 && exec "$@"' sh \
+		"$inst/plugins" "$LAB_PLUGIN_DIR" "$inst/charon.d" \
+		env -u LD_PRELOAD STRONGSWAN_CONF="$dir/strongswan.conf" \
+		"$LAB_CHARON" < /dev/null >> "$dir/charon.out" 2>&1 &
+	pid=$!
+	disown "$pid"
+	printf '%s\n' "$pid" > "$dir/charon.pid"
+	# Dozens of plugins to load: give it longer than lab_charon_start.
+	lab_wait 60 lab__charon_ready "$host" "$pid" || true
+	kill -0 "$pid" 2>/dev/null ||
+		lab_fail "charon in $host exited at start: $(tail -n 3 "$dir/charon.out" "$dir/charon.log" 2>&1)"
+	[[ -S $dir/charon.vici ]] ||
+		lab_fail "charon in $host has no vici socket after 60 s"
+	lab_log "$host: charon $pid up (installed plugin)"
 }

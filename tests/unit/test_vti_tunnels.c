@@ -222,6 +222,26 @@ static void test_two_keys(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
 }
 
+/** One VTI per pair of endpoints: an active one keeps them from another key,
+ *  an idle one gives them up */
+static void test_endpoints_taken(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 1, 16, f->a, f->b));
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(3, 2, 16, f->a, f->b));
+	expect_call(f, "remove vti15");
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
 /** A refused device leaves no trace; the next SA tries again */
 static void test_link_refused(void **state)
 {
@@ -425,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoints_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekeyed, setup, teardown),
