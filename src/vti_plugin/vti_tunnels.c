@@ -26,6 +26,9 @@ struct sa_ref_t {
 
 	/** its remote traffic selectors, "NET/LEN" strings */
 	linked_list_t *remote_ts;
+
+	/** its connection and CHILD_SA config, "conn/child", for log lines */
+	char *name;
 };
 
 /**
@@ -149,6 +152,7 @@ static void strings_merge(linked_list_t *into, linked_list_t *from)
 static void ref_destroy(sa_ref_t *ref)
 {
 	strings_destroy(ref->remote_ts);
+	free(ref->name);
 	free(ref);
 }
 
@@ -458,6 +462,10 @@ static void add_ref(private_vti_tunnels_t *this, tunnel_t *tunnel,
 		.ike_id = sa->ike_id,
 		.remote_ts = strings_clone(sa->remote_ts),
 	);
+	if (asprintf(&ref->name, "%s/%s", sa->conn, sa->child) < 0)
+	{
+		ref->name = strdup("?");
+	}
 	array_insert(tunnel->sas, ARRAY_TAIL, ref);
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 }
@@ -541,9 +549,9 @@ static sa_ref_t *find_ref(tunnel_t *tunnel, uint32_t id, int *index)
 }
 
 /**
- * Remove an SA from a tunnel's list.
+ * Take an SA off a tunnel's list; the caller frees it.
  */
-static void drop_ref(tunnel_t *tunnel, uint32_t id)
+static sa_ref_t *drop_ref(tunnel_t *tunnel, uint32_t id)
 {
 	sa_ref_t *ref;
 	int i;
@@ -552,29 +560,28 @@ static void drop_ref(tunnel_t *tunnel, uint32_t id)
 	if (ref)
 	{
 		array_remove(tunnel->sas, i, NULL);
-		ref_destroy(ref);
 	}
+	return ref;
 }
 
 /**
  * Take down a tunnel whose last SA went away.
  */
 static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						uint32_t id)
+						sa_ref_t *ref)
 {
 	if (tunnel->dynamic ||
 		tunnel->spec.cfg->down_action == VTI_DOWN_ACTION_DELETE)
 	{
 		DBG1(DBG_CFG, "vti: %s removed: CHILD_SA {%u} of %s, the last with "
-			 "key %u, is gone", name_of(tunnel), id, tunnel->spec.owner,
+			 "key %u, is gone", name_of(tunnel), ref->id, ref->name,
 			 tunnel->spec.key);
 		this->link->remove(this->link, &tunnel->spec);
 		forget_tunnel(this, tunnel);
 		return;
 	}
 	DBG1(DBG_CFG, "vti: %s down: CHILD_SA {%u} of %s, the last with key %u, "
-		 "is gone", name_of(tunnel), id, tunnel->spec.owner,
-		 tunnel->spec.key);
+		 "is gone", name_of(tunnel), ref->id, ref->name, tunnel->spec.key);
 	tunnel_apply(this, tunnel, FALSE);
 }
 
@@ -582,17 +589,18 @@ METHOD(vti_tunnels_t, sa_down, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	tunnel_t *tunnel;
+	sa_ref_t *ref = NULL;
 
 	this->mutex->lock(this->mutex);
 	tunnel = this->by_sa->remove(this->by_sa, num_key(id));
 	if (tunnel)
 	{
-		drop_ref(tunnel, id);
+		ref = drop_ref(tunnel, id);
 		if (sa_count(tunnel))
 		{
 			DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} gone, %d left "
-				 "with key %u", name_of(tunnel), id, sa_count(tunnel),
-				 tunnel->spec.key);
+				 "with key %u (it served %s)", name_of(tunnel), id,
+				 sa_count(tunnel), tunnel->spec.key, ref->name);
 			if (update_routes(tunnel))
 			{
 				this->link->set(this->link, &tunnel->spec, TRUE);
@@ -600,8 +608,9 @@ METHOD(vti_tunnels_t, sa_down, void,
 		}
 		else
 		{
-			tunnel_idle(this, tunnel, id);
+			tunnel_idle(this, tunnel, ref);
 		}
+		ref_destroy(ref);
 	}
 	this->mutex->unlock(this->mutex);
 }

@@ -638,11 +638,21 @@ lab_file_has() {
 }
 
 # lab_ping_start HOST DST FILE: ping DST from HOST every 0.05 s in the
-# background (output to FILE) until lab_ping_stop FILE.
+# background (output to FILE, a line per reply) until lab_ping_stop FILE.
 lab_ping_start() {
-	ip netns exec "$1" ping -n -q -i 0.05 "$2" > "$3" 2>&1 &
+	ip netns exec "$1" ping -n -i 0.05 "$2" > "$3" 2>&1 &
 	printf '%s\n' "$!" > "$3.pid"
 	disown "$!"
+}
+
+# lab_ping_replied FILE SEQ: true once the lab_ping_start ping writing to
+# FILE got the reply to its probe SEQ or a later one.
+lab_ping_replied() {
+	local text='' seq
+	IFS= read -r -d '' text < "$1" || true
+	[[ $text == *icmp_seq=* ]] || return 1
+	seq=${text##*icmp_seq=}
+	(( ${seq%% *} >= $2 ))
 }
 
 # lab_ping_stop FILE: stop the lab_ping_start ping writing to FILE (SIGINT:
