@@ -213,6 +213,18 @@ METHOD(listener_t, child_rekey, bool,
 	return TRUE;
 }
 
+METHOD(listener_t, child_state_change, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+	child_sa_state_t state)
+{
+	if (state == CHILD_DESTROYING)
+	{
+		this->tunnels->sa_destroyed(this->tunnels,
+									child_sa->get_unique_id(child_sa));
+	}
+	return TRUE;
+}
+
 METHOD(listener_t, ike_rekey, bool,
 	private_vti_listener_t *this, ike_sa_t *old, ike_sa_t *new)
 {
@@ -250,6 +262,7 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
 			.listener = {
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
+				.child_state_change = _child_state_change,
 				.ike_rekey = _ike_rekey,
 				.ike_update = _ike_update,
 			},

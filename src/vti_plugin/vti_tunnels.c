@@ -585,33 +585,52 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel_apply(this, tunnel, FALSE);
 }
 
+/**
+ * Let an SA go; the device goes down with the last one. A replaced SA that
+ * leaves after a rekey is no news worth a log line at the default level.
+ */
+static void release_sa(private_vti_tunnels_t *this, uint32_t id,
+					   level_t level)
+{
+	tunnel_t *tunnel;
+	sa_ref_t *ref;
+
+	tunnel = this->by_sa->remove(this->by_sa, num_key(id));
+	if (!tunnel)
+	{
+		return;
+	}
+	ref = drop_ref(tunnel, id);
+	if (sa_count(tunnel))
+	{
+		dbg(DBG_CFG, level, "vti: %s stays up: CHILD_SA {%u} gone, %d left "
+			"with key %u (it served %s)", name_of(tunnel), id,
+			sa_count(tunnel), tunnel->spec.key, ref->name);
+		if (update_routes(tunnel))
+		{
+			this->link->set(this->link, &tunnel->spec, TRUE);
+		}
+	}
+	else
+	{
+		tunnel_idle(this, tunnel, ref);
+	}
+	ref_destroy(ref);
+}
+
 METHOD(vti_tunnels_t, sa_down, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
-	tunnel_t *tunnel;
-	sa_ref_t *ref = NULL;
-
 	this->mutex->lock(this->mutex);
-	tunnel = this->by_sa->remove(this->by_sa, num_key(id));
-	if (tunnel)
-	{
-		ref = drop_ref(tunnel, id);
-		if (sa_count(tunnel))
-		{
-			DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} gone, %d left "
-				 "with key %u (it served %s)", name_of(tunnel), id,
-				 sa_count(tunnel), tunnel->spec.key, ref->name);
-			if (update_routes(tunnel))
-			{
-				this->link->set(this->link, &tunnel->spec, TRUE);
-			}
-		}
-		else
-		{
-			tunnel_idle(this, tunnel, ref);
-		}
-		ref_destroy(ref);
-	}
+	release_sa(this, id, LEVEL_CTRL);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, sa_destroyed, void,
+	private_vti_tunnels_t *this, uint32_t id)
+{
+	this->mutex->lock(this->mutex);
+	release_sa(this, id, LEVEL_DIAG);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -619,14 +638,20 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 	private_vti_tunnels_t *this, uint32_t old_id, uint32_t new_id)
 {
 	tunnel_t *tunnel;
-	sa_ref_t *ref;
+	sa_ref_t *old, *ref;
 
 	this->mutex->lock(this->mutex);
-	tunnel = this->by_sa->remove(this->by_sa, num_key(old_id));
-	if (tunnel)
+	tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
+	if (tunnel && !this->by_sa->get(this->by_sa, num_key(new_id)))
 	{
-		ref = find_ref(tunnel, old_id, NULL);
-		ref->id = new_id;
+		old = find_ref(tunnel, old_id, NULL);
+		INIT(ref,
+			.id = new_id,
+			.ike_id = old->ike_id,
+			.remote_ts = strings_clone(old->remote_ts),
+			.name = strdup(old->name),
+		);
+		array_insert(tunnel->sas, ARRAY_TAIL, ref);
 		this->by_sa->put(this->by_sa, num_key(new_id), tunnel);
 		DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
 			 name_of(tunnel), old_id, new_id);
@@ -800,6 +825,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link)
 		.public = {
 			.sa_up = _sa_up,
 			.sa_down = _sa_down,
+			.sa_destroyed = _sa_destroyed,
 			.sa_rekeyed = _sa_rekeyed,
 			.ike_rekeyed = _ike_rekeyed,
 			.ike_moved = _ike_moved,

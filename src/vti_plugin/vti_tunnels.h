@@ -72,14 +72,24 @@ struct vti_tunnels_t {
 	void (*sa_up)(vti_tunnels_t *this, vti_sa_t *sa);
 
 	/**
-	 * A CHILD_SA goes away.
+	 * A CHILD_SA goes away (deleted, or its IKE_SA is).
 	 *
 	 * @param id		unique ID of the CHILD_SA
 	 */
 	void (*sa_down)(vti_tunnels_t *this, uint32_t id);
 
 	/**
-	 * A CHILD_SA was rekeyed: the new one takes the old one's place.
+	 * A CHILD_SA is destroyed; after a rekey, that is how the replaced one
+	 * goes. Nothing happens for an SA that went down already.
+	 *
+	 * @param id		unique ID of the CHILD_SA
+	 */
+	void (*sa_destroyed)(vti_tunnels_t *this, uint32_t id);
+
+	/**
+	 * A CHILD_SA was rekeyed: the new one joins the tunnel of the old one,
+	 * which stays until it is destroyed. Both sides rekeying at once gives
+	 * two new SAs; the loser is destroyed too.
 	 *
 	 * @param old_id	unique ID of the replaced CHILD_SA
 	 * @param new_id	unique ID of its successor

@@ -179,6 +179,30 @@ static void test_rekey_handover(void **state)
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
+/** Both sides rekey at once: two successors, the loser and the old SA are
+ *  destroyed without a down event; the winner holds the device alone */
+static void test_rekey_collision(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_rekeyed(f->tunnels, 1, 2);
+	f->tunnels->sa_rekeyed(f->tunnels, 1, 3);
+	f->tunnels->sa_destroyed(f->tunnels, 2);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	expect_no_call(f);
+	/* the winner rekeys again later, then the tunnel is closed */
+	f->tunnels->sa_rekeyed(f->tunnels, 3, 4);
+	f->tunnels->sa_destroyed(f->tunnels, 3);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 4);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	/* its destruction after the down event changes nothing */
+	f->tunnels->sa_destroyed(f->tunnels, 4);
+	expect_no_call(f);
+}
+
 /** Make-before-break reauthentication: new SA up before old goes */
 static void test_make_before_break(void **state)
 {
@@ -361,6 +385,7 @@ static void test_routes_remote_ts(void **state)
 				"10.1.0.0/16 10.2.0.0/16");
 	/* a rekey changes nothing */
 	f->tunnels->sa_rekeyed(f->tunnels, 2, 3);
+	f->tunnels->sa_destroyed(f->tunnels, 2);
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
@@ -442,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refcount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_make_before_break, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_refused, setup, teardown),
