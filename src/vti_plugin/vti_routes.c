@@ -120,6 +120,7 @@ static struct rtnl_route *build_route(route_t *route, int ifindex)
 	if (route->blackhole)
 	{
 		rtnl_route_set_type(rt, RTN_BLACKHOLE);
+		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
 	}
 	else
 	{
