@@ -1,0 +1,260 @@
+# shellcheck shell=bash
+# Dynamic routing over the plugin's VTIs: BIRD 2 runs OSPF across two
+# tunnels between a and b, each over an underlay link of its own (link 1,
+# 10.9.0.0/24: connection "primary", mark 15; link 2, 10.9.1.0/24:
+# "backup", mark 16). The plugin gives vti15 and vti16 their addresses
+# (keys.15 / keys.16 addresses = 169.254.1X.1/30 on a, .2 on b) and installs
+# no routes (routes = none); BIRD runs OSPF over them as point-to-point
+# interfaces (cost 10 on vti15, 100 on vti16) and announces the stub
+# networks 10.1.0.0/24 (a's dummy lan0) and 10.2.0.0/24 (b's), exporting
+# the OSPF routes to the kernel (proto bird).
+#   - both adjacencies are Full; a's route to 10.2.0.0/24 goes by vti15;
+#     10.1.0.1 pings 10.2.0.1;
+#   - primary terminated: the plugin sets vti15 down, BIRD removes the
+#     interface from OSPF (the neighbour on vti15 is gone), the route
+#     moves to vti16 and the ping passes;
+#   - primary re-initiated: vti15 up, the adjacency on it is Full again
+#     and the route returns to vti15.
+# BIRD runs in the hosts' network namespaces (outside charon's mount
+# namespace); config, control socket, pid file and log in $LAB_RUN/HOST.
+
+lab_plugin_available ||
+	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+[[ -x /usr/sbin/bird && -x /usr/sbin/birdc ]] ||
+	lab_fail "BIRD 2 is not installed (/usr/sbin/bird, birdc): apt-get install bird2"
+
+# ------------------------------------------------------------- topology
+lab_host a b
+lab_link a 10.9.0.1/24 b 10.9.0.2/24
+ip link add eth-b2 netns a type veth peer name eth-a2 netns b
+lab_ip a <<-EOF
+addr add 10.9.1.1/24 dev eth-b2
+link set eth-b2 up
+link add lan0 type dummy
+addr add 10.1.0.1/24 dev lan0
+link set lan0 up
+EOF
+lab_ip b <<-EOF
+addr add 10.9.1.2/24 dev eth-a2
+link set eth-a2 up
+link add lan0 type dummy
+addr add 10.2.0.1/24 dev lan0
+link set lan0 up
+EOF
+
+# vti_settings N: the plugin settings of host N (1 = a, 2 = b).
+vti_settings() {
+	printf 'routes = none
+      keys {
+	15 {
+	  addresses = 169.254.15.%s/30
+	}
+	16 {
+	  addresses = 169.254.16.%s/30
+	}
+      }' "$1" "$1"
+}
+lab_charon_start a "$(vti_settings 1)"
+lab_charon_start b "$(vti_settings 2)"
+
+conf=(local_ts=0.0.0.0/0 remote_ts=0.0.0.0/0 'conn_extra=mobike = no')
+lab_psk_conf "$LAB_RUN/a/1.conf" 10.9.0.1 10.9.0.2 conn=primary child=primary \
+	mark_in=15 mark_out=15 "${conf[@]}"
+lab_psk_conf "$LAB_RUN/a/2.conf" 10.9.1.1 10.9.1.2 conn=backup child=backup \
+	mark_in=16 mark_out=16 "${conf[@]}"
+lab_psk_conf "$LAB_RUN/b/1.conf" 10.9.0.2 10.9.0.1 conn=primary child=primary \
+	mark_in=15 mark_out=15 "${conf[@]}"
+lab_psk_conf "$LAB_RUN/b/2.conf" 10.9.1.2 10.9.1.1 conn=backup child=backup \
+	mark_in=16 mark_out=16 "${conf[@]}"
+for h in a b; do
+	cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
+	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+done
+
+# ------------------------------------------------------------- BIRD
+
+# bird_start HOST ROUTER_ID REMOTE_NET: write HOST's BIRD config and start
+# BIRD in HOST's network namespace; it exports OSPF routes to REMOTE_NET
+# into the kernel's main table.
+bird_start() {
+	local h=$1 id=$2 net=$3 dir=$LAB_RUN/$1
+	cat > "$dir/bird.conf" <<-EOF
+	log "$dir/bird.log" all;
+	router id $id;
+
+	protocol device {
+	}
+
+	protocol kernel {
+		ipv4 {
+			import none;
+			export where source = RTS_OSPF && net ~ [ $net ];
+		};
+	}
+
+	protocol ospf v2 core {
+		debug { states, events };
+		ipv4 {
+			import all;
+			export none;
+		};
+		area 0 {
+			interface "vti15" {
+				type ptp;
+				cost 10;
+				hello 1;
+				dead 4;
+			};
+			interface "vti16" {
+				type ptp;
+				cost 100;
+				hello 1;
+				dead 4;
+			};
+			interface "lan0" {
+				stub yes;
+			};
+		};
+	}
+	EOF
+	# BIRD forks into the background once the config is read.
+	lab_in "$h" /usr/sbin/bird -c "$dir/bird.conf" -s "$dir/bird.ctl" \
+		-P "$dir/bird.pid" ||
+		lab_fail "$h: bird did not start: $(tail -n 5 "$dir/bird.log" 2>&1)"
+	lab_log "$h: bird started"
+}
+
+# birdc HOST ARGS...: ask HOST's BIRD.
+birdc() {
+	/usr/sbin/birdc -s "$LAB_RUN/$1/bird.ctl" "${@:2}"
+}
+
+# full HOST IFACE: true if HOST's BIRD has a Full adjacency on IFACE.
+full() {
+	local out
+	out=$(birdc "$1" show ospf neighbors core 2>&1) || return 1
+	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
+}
+
+# no_neighbor HOST IFACE: true if HOST's BIRD lists no neighbour on IFACE.
+no_neighbor() {
+	local out
+	out=$(birdc "$1" show ospf neighbors core 2>&1) || return 1
+	[[ ! $out =~ [[:space:]]$2[[:space:]] ]]
+}
+
+# route_via HOST NET DEV: true if HOST's kernel routes NET through DEV
+# by BIRD (main table).
+route_via() {
+	local out
+	out=$(ip -n "$1" route show "$2" 2>/dev/null) || return 1
+	[[ $out == *" dev $3 proto bird "* ]]
+}
+
+# ping_from HOST SRC DST: ping DST from address SRC (3 probes); succeeds
+# if all answers came back.
+ping_from() {
+	local out
+	out=$(lab_in "$1" ping -n -q -c 3 -i 0.2 -W 2 -I "$2" "$3" 2>&1) ||
+		{ printf '%s\n' "$out" >&2; return 1; }
+	[[ $out == *" 0% packet loss"* ]] || { printf '%s\n' "$out" >&2; return 1; }
+}
+
+# Keep BIRD's logs with the results, whatever the verdict, and stop BIRD.
+bird_stop() {
+	local h pid
+	for h in a b; do
+		if [[ -s $LAB_RUN/$h/bird.pid ]]; then
+			read -r pid < "$LAB_RUN/$h/bird.pid"
+			kill "$pid" 2>/dev/null || true
+		fi
+		[[ -n ${LAB_OUT:-} && -d $LAB_OUT && -e $LAB_RUN/$h/bird.log ]] &&
+			cp "$LAB_RUN/$h/bird.log" "$LAB_OUT/$h.bird.log"
+	done
+	return 0
+}
+trap bird_stop EXIT
+
+# check_state WHEN DEV: a's and b's routes to the other's stub network
+# go through DEV by BIRD, and 10.1.0.1 <-> 10.2.0.1 pings pass, as ESP.
+check_state() {
+	local when=$1 dev=$2 out before after src=10.9.0.1 dst=10.9.0.2
+	[[ $dev == vti16 ]] && src=10.9.1.1 dst=10.9.1.2
+	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/24 "$dev" ||
+		lab_fail "a: 10.2.0.0/24 is not routed through $dev by BIRD $when:" \
+			"$(ip -n a route show 10.2.0.0/24)"
+	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/24 "$dev" ||
+		lab_fail "b: 10.1.0.0/24 is not routed through $dev by BIRD $when:" \
+			"$(ip -n b route show 10.1.0.0/24)"
+	lab_log "a $when: $(ip -n a route show 10.2.0.0/24)"
+	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1)
+	[[ $out == *" dev $dev "* ]] ||
+		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev $dev"
+	before=$(lab_esp_packets a "$src" "$dst")
+	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" ping_from a 10.1.0.1 10.2.0.1
+	after=$(lab_esp_packets a "$src" "$dst")
+	lab_log "a's outbound ESP on $src -> $dst $when: $before -> $after"
+	(( after - before >= 3 )) ||
+		lab_fail "a's ESP SA of $dev counted $((after - before)) packets over 3 pings $when"
+}
+
+# ------------------------------------------------------------- the run
+
+lab_log "both tunnels up"
+lab_assert "a could not initiate primary" lab_initiate a primary
+lab_assert "a could not initiate backup" lab_initiate a backup
+for h in a b; do
+	for key in 15 16; do
+		lab_assert "$h: vti$key is not up" lab_wait 20 lab_link_up "$h" "vti$key"
+	done
+done
+addrs=$(ip -n a -4 -o addr show)
+[[ $addrs =~ vti15\ +inet\ 169\.254\.15\.1/30\  &&
+	$addrs =~ vti16\ +inet\ 169\.254\.16\.1/30\  ]] ||
+	lab_fail "a: the VTIs lack the plugin's addresses: $addrs"
+routes=$(ip -n a route show proto 165)
+[[ -z $routes ]] || lab_fail "a: the plugin installed routes with routes = none: $routes"
+
+bird_start a 10.1.0.1 10.2.0.0/24
+bird_start b 10.2.0.1 10.1.0.0/24
+for h in a b; do
+	for dev in vti15 vti16; do
+		LAB_POLL=1 lab_wait 60 full "$h" "$dev" ||
+			lab_fail "$h: no Full OSPF adjacency on $dev:" \
+				"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+	done
+done
+lab_log "a: $(birdc a show ospf neighbors core | tr -s '\t ' ' ' | tr '\n' ';')"
+check_state "with both tunnels up" vti15
+
+lab_log "terminate the primary"
+lab_assert "a could not terminate primary" \
+	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
+for h in a b; do
+	lab_assert "$h: vti15 is not down after the terminate" \
+		lab_wait 20 lab_link_down "$h" vti15
+	LAB_POLL=1 lab_wait 30 no_neighbor "$h" vti15 ||
+		lab_fail "$h: BIRD still has a neighbour on vti15:" \
+			"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+	lab_assert "$h: BIRD did not take vti15 out of OSPF (no 'Removing interface vti15' line)" \
+		lab_wait 10 grep -q 'core: Removing interface vti15 ' "$LAB_RUN/$h/bird.log"
+	lab_assert "$h: the adjacency on vti16 went too" full "$h" vti16
+done
+addrs=$(ip -n a -4 -o addr show dev vti15)
+[[ $addrs == *" 169.254.15.1/30 "* ]] ||
+	lab_fail "a: vti15 lost its address while down: $addrs"
+check_state "with the primary terminated" vti16
+
+lab_log "re-initiate the primary"
+lab_assert "a could not initiate primary again" lab_initiate a primary
+for h in a b; do
+	lab_assert "$h: vti15 is not up again" lab_wait 20 lab_link_up "$h" vti15
+	LAB_POLL=1 lab_wait 60 full "$h" vti15 ||
+		lab_fail "$h: no Full OSPF adjacency on vti15 after the primary came back:" \
+			"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+done
+check_state "with the primary back" vti15
+
+for h in a b; do
+	lab_assert_not "$h: the plugin logged a failure" lab_log_has "$h" 'vti: .*failed'
+done
