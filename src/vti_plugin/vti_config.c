@@ -4,6 +4,7 @@
  */
 
 #include "vti_config.h"
+#include "vti_strings.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -329,41 +330,6 @@ vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
 	return cfg;
 }
 
-/**
- * Copy a list of strings.
- */
-static linked_list_t *clone_strings(linked_list_t *list)
-{
-	enumerator_t *enumerator;
-	linked_list_t *clone;
-	char *str;
-
-	clone = linked_list_create();
-	enumerator = list->create_enumerator(list);
-	while (enumerator->enumerate(enumerator, &str))
-	{
-		clone->insert_last(clone, strdup(str));
-	}
-	enumerator->destroy(enumerator);
-	return clone;
-}
-
-/**
- * Compare two strings, as list items.
- */
-static bool str_equals(void *a, void *b)
-{
-	return streq(a, b);
-}
-
-/**
- * Compare two lists of strings, in order.
- */
-static bool strings_equal(linked_list_t *a, linked_list_t *b)
-{
-	return a->equals_function(a, b, str_equals);
-}
-
 /*
  * Described in header
  */
@@ -373,8 +339,8 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 
 	clone = malloc_thing(vti_config_t);
 	*clone = *this;
-	clone->addresses = clone_strings(this->addresses);
-	clone->route_list = clone_strings(this->route_list);
+	clone->addresses = vti_strings_clone(this->addresses);
+	clone->route_list = vti_strings_clone(this->route_list);
 	return clone;
 }
 
@@ -384,9 +350,9 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 {
 	return streq(a->name, b->name) && a->mtu == b->mtu &&
-		   strings_equal(a->addresses, b->addresses) &&
+		   vti_strings_equal(a->addresses, b->addresses) &&
 		   a->routes == b->routes &&
-		   strings_equal(a->route_list, b->route_list) &&
+		   vti_strings_equal(a->route_list, b->route_list) &&
 		   a->table == b->table && a->metric == b->metric &&
 		   a->fail_closed == b->fail_closed &&
 		   a->fail_closed_metric == b->fail_closed_metric &&
@@ -400,8 +366,8 @@ void vti_config_destroy(vti_config_t *this)
 {
 	if (this)
 	{
-		this->addresses->destroy_function(this->addresses, free);
-		this->route_list->destroy_function(this->route_list, free);
+		vti_strings_destroy(this->addresses);
+		vti_strings_destroy(this->route_list);
 		free(this);
 	}
 }

@@ -6,6 +6,7 @@
 #include "vti_listener.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
+#include "vti_strings.h"
 
 #include <daemon.h>
 #include <collections/hashtable.h>
@@ -199,7 +200,7 @@ METHOD(listener_t, child_updown, bool,
 		sa = describe_sa(ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
 		vti_config_destroy(sa.cfg);
-		sa.remote_ts->destroy_function(sa.remote_ts, free);
+		vti_strings_destroy(sa.remote_ts);
 	}
 	return TRUE;
 }

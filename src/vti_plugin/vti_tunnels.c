@@ -4,6 +4,7 @@
  */
 
 #include "vti_tunnels.h"
+#include "vti_strings.h"
 
 #include <collections/array.h>
 #include <collections/hashtable.h>
@@ -98,86 +99,13 @@ static inline char *name_of(tunnel_t *tunnel)
 }
 
 /**
- * Copy a list of strings.
- */
-static linked_list_t *strings_clone(linked_list_t *list)
-{
-	enumerator_t *enumerator;
-	linked_list_t *clone;
-	char *str;
-
-	clone = linked_list_create();
-	enumerator = list->create_enumerator(list);
-	while (enumerator->enumerate(enumerator, &str))
-	{
-		clone->insert_last(clone, strdup(str));
-	}
-	enumerator->destroy(enumerator);
-	return clone;
-}
-
-/**
- * Free a list of strings.
- */
-static void strings_destroy(linked_list_t *list)
-{
-	if (list)
-	{
-		list->destroy_function(list, free);
-	}
-}
-
-/**
- * Add the strings of one list to another, leaving out those it has.
- */
-static void strings_merge(linked_list_t *into, linked_list_t *from)
-{
-	enumerator_t *enumerator;
-	char *str;
-
-	enumerator = from->create_enumerator(from);
-	while (enumerator->enumerate(enumerator, &str))
-	{
-		if (!into->find_first(into, linked_list_match_str, NULL, str))
-		{
-			into->insert_last(into, strdup(str));
-		}
-	}
-	enumerator->destroy(enumerator);
-}
-
-/**
  * Free an SA reference.
  */
 static void ref_destroy(sa_ref_t *ref)
 {
-	strings_destroy(ref->remote_ts);
+	vti_strings_destroy(ref->remote_ts);
 	free(ref->name);
 	free(ref);
-}
-
-/**
- * Whether two lists of strings hold the same, in order.
- */
-static bool strings_equal(linked_list_t *a, linked_list_t *b)
-{
-	enumerator_t *ea, *eb;
-	char *sa, *sb;
-	bool equal = TRUE;
-
-	if (!a || !b || a->get_count(a) != b->get_count(b))
-	{
-		return a == b;
-	}
-	ea = a->create_enumerator(a);
-	eb = b->create_enumerator(b);
-	while (equal && ea->enumerate(ea, &sa) && eb->enumerate(eb, &sb))
-	{
-		equal = streq(sa, sb);
-	}
-	ea->destroy(ea);
-	eb->destroy(eb);
-	return equal;
 }
 
 /**
@@ -199,7 +127,7 @@ static bool update_routes(tunnel_t *tunnel)
 			routes = linked_list_create();
 			break;
 		case VTI_ROUTES_LIST:
-			routes = strings_clone(tunnel->spec.cfg->route_list);
+			routes = vti_strings_clone(tunnel->spec.cfg->route_list);
 			break;
 		case VTI_ROUTES_REMOTE_TS:
 		default:
@@ -211,13 +139,13 @@ static bool update_routes(tunnel_t *tunnel)
 			enumerator = array_create_enumerator(tunnel->sas);
 			while (enumerator->enumerate(enumerator, &ref))
 			{
-				strings_merge(routes, ref->remote_ts);
+				vti_strings_merge(routes, ref->remote_ts);
 			}
 			enumerator->destroy(enumerator);
 			break;
 	}
-	changed = !strings_equal(tunnel->spec.routes, routes);
-	strings_destroy(tunnel->spec.routes);
+	changed = !vti_strings_equal(tunnel->spec.routes, routes);
+	vti_strings_destroy(tunnel->spec.routes);
 	tunnel->spec.routes = routes;
 	return changed;
 }
@@ -283,7 +211,7 @@ static void tunnel_destroy(tunnel_t *tunnel)
 	free(tunnel->conn);
 	free(tunnel->child);
 	vti_config_destroy(tunnel->spec.cfg);
-	strings_destroy(tunnel->spec.routes);
+	vti_strings_destroy(tunnel->spec.routes);
 	array_destroy_function(tunnel->sas, (void*)ref_destroy, NULL);
 	free(tunnel);
 }
@@ -460,7 +388,7 @@ static void add_ref(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	INIT(ref,
 		.id = sa->id,
 		.ike_id = sa->ike_id,
-		.remote_ts = strings_clone(sa->remote_ts),
+		.remote_ts = vti_strings_clone(sa->remote_ts),
 	);
 	if (asprintf(&ref->name, "%s/%s", sa->conn, sa->child) < 0)
 	{
@@ -648,7 +576,7 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 		INIT(ref,
 			.id = new_id,
 			.ike_id = old->ike_id,
-			.remote_ts = strings_clone(old->remote_ts),
+			.remote_ts = vti_strings_clone(old->remote_ts),
 			.name = strdup(old->name),
 		);
 		array_insert(tunnel->sas, ARRAY_TAIL, ref);
