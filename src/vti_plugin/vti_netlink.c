@@ -571,19 +571,18 @@ static void retire_device(private_vti_netlink_t *this, struct rtnl_link *link,
 
 /**
  * Retire every device of ours: at start, those an earlier run left behind
- * go down; at the end, ours go away. Returns how many were retired.
+ * go down; at the end, ours go away.
  */
-static int retire_all(private_vti_netlink_t *this, bool delete,
-					  const char *why)
+static void retire_all(private_vti_netlink_t *this, bool delete,
+					   const char *why)
 {
 	struct nl_cache *cache;
 	struct nl_object *obj;
 	struct rtnl_link *link;
-	int count = 0;
 
 	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) < 0)
 	{
-		return 0;
+		return;
 	}
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
 	{
@@ -594,11 +593,9 @@ static int retire_all(private_vti_netlink_t *this, bool delete,
 				 rtnl_link_get_ifalias(link) + strlen(VTI_OWNER_PREFIX " "),
 				 delete ? "deleted" : "set down", why);
 			retire_device(this, link, delete);
-			count++;
 		}
 	}
 	nl_cache_free(cache);
-	return count;
 }
 
 METHOD(vti_link_t, destroy, void,
