@@ -84,7 +84,8 @@ static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
 
 /**
  * Check that charon installed the SA's outbound policies with the key as
- * their mark: traffic routed into the VTI only finds those.
+ * their mark: traffic routed into the VTI only finds those. One line names
+ * the first policy missing.
  */
 static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
 							uint32_t key)
@@ -96,23 +97,33 @@ static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
 		.label = child_sa->get_label(child_sa),
 	};
 	kernel_ipsec_query_policy_t query = {};
+	traffic_selector_t *src = NULL, *dst = NULL;
 	enumerator_t *enumerator;
 	time_t use_time;
+	u_int missing = 0, all = 0;
 
 	enumerator = child_sa->create_policy_enumerator(child_sa);
 	while (enumerator->enumerate(enumerator, &id.src_ts, &id.dst_ts))
 	{
+		all++;
 		if (charon->kernel->query_policy(charon->kernel, &id, &query,
-										 &use_time) != SUCCESS)
+										 &use_time) != SUCCESS && !missing++)
 		{
-			DBG1(DBG_KNL, "vti: CHILD_SA %s of '%s' has no outbound policy "
-				 "%R === %R with mark %u: traffic routed into vti%u is "
-				 "dropped; do not set 'policies = no' on this child",
-				 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa),
-				 id.src_ts, id.dst_ts, key, key);
+			src = id.src_ts->clone(id.src_ts);
+			dst = id.dst_ts->clone(id.dst_ts);
 		}
 	}
 	enumerator->destroy(enumerator);
+	if (missing)
+	{
+		DBG1(DBG_KNL, "vti: CHILD_SA %s of '%s' has no outbound policy %R === "
+			 "%R with mark %u (%u of %u missing): traffic routed into vti%u "
+			 "is dropped; do not set 'policies = no' on this child",
+			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa), src, dst,
+			 key, missing, all, key);
+		src->destroy(src);
+		dst->destroy(dst);
+	}
 }
 
 /**

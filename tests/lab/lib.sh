@@ -626,12 +626,10 @@ lab_ifindex() {
 # ---------------------------------------------------------------- link monitor
 # (added for the no-flap scenarios 12, 13, 19)
 
-# lab_monitor_start HOST FILE: record HOST's link events ("ip -o monitor
-# link") in FILE, in the background; returns once a marker event shows the
-# recorder is live (lab_monitor_mark). Stop it with lab_monitor_stop.
+# lab_monitor_start HOST FILE: record HOST's "ip -o monitor link" in FILE in the background, live once this returns.
 lab_monitor_start() {
 	ip -n "$1" -o monitor link > "$2" 2>&1 &
-	printf '%s\n' "$!" > "$2.pid"
+	printf '%s\n' "$!" > "$(lab__pidfile "$2")"
 	disown "$!"
 	lab_monitor_mark "$1" "$2" ||
 		lab_fail "$1: ip monitor link records no events in $2"
@@ -640,11 +638,10 @@ lab_monitor_start() {
 # Marker MTUs of lo used so far (lab_monitor_mark).
 LAB__MARKS=0
 
-# lab_monitor_mark HOST FILE: make a harmless link event in HOST (lo gets
-# a new MTU just below 65536) until FILE shows it (10 tries, 1 s apart: a
-# monitor just started may not listen yet); fails if it never does.
+# lab_monitor_mark HOST FILE: change lo's MTU in HOST until FILE shows it (all earlier events are in FILE then).
 lab_monitor_mark() {
 	local try mtu
+	# A monitor just started may not listen yet: up to 10 tries, 1 s apart.
 	for (( try = 0; try < 10; try++ )); do
 		LAB__MARKS=$((LAB__MARKS + 1))
 		mtu=$((65535 - LAB__MARKS))
@@ -655,15 +652,30 @@ lab_monitor_mark() {
 	return 1
 }
 
-# lab_monitor_stop HOST FILE: prove FILE's recorder still records (a
-# marker), then end it; fails if it does not record any more.
+# lab_monitor_stop HOST FILE: end FILE's recorder; fails if it had stopped recording (no marker seen).
 lab_monitor_stop() {
 	local pid rc=0
 	lab_monitor_mark "$1" "$2" || rc=1
-	read -r pid < "$2.pid"
+	read -r pid < "$(lab__pidfile "$2")"
 	kill "$pid" 2>/dev/null || rc=1
 	lab_wait 5 lab__gone "$pid" || true
 	return "$rc"
+}
+
+# lab_monitor_events FILE IFNAME: print FILE's events of IFNAME (lab_monitor_mark first to have them all).
+lab_monitor_events() {
+	local line lines
+	mapfile -t lines < "$1"
+	for line in "${lines[@]}"; do
+		[[ $line =~ ^(\[[^]]*\]\ )?(Deleted\ )?[0-9]+:\ $2[@:] ]] &&
+			printf '%s\n' "$line"
+	done
+	return 0
+}
+
+# PID file (in $LAB_RUN) of the background process writing FILE.
+lab__pidfile() {
+	printf '%s' "$LAB_RUN/pid.${1//\//_}"
 }
 
 # lab_file_has FILE STRING: true if FILE contains STRING (no process).
@@ -673,16 +685,14 @@ lab_file_has() {
 	[[ $text == *"$2"* ]]
 }
 
-# lab_ping_start HOST DST FILE: ping DST from HOST every 0.05 s in the
-# background (output to FILE, a line per reply) until lab_ping_stop FILE.
+# lab_ping_start HOST DST FILE: ping DST from HOST every 0.05 s in the background, a line per reply in FILE.
 lab_ping_start() {
 	ip netns exec "$1" ping -n -i 0.05 "$2" > "$3" 2>&1 &
-	printf '%s\n' "$!" > "$3.pid"
+	printf '%s\n' "$!" > "$(lab__pidfile "$3")"
 	disown "$!"
 }
 
-# lab_ping_replied FILE SEQ: true once the lab_ping_start ping writing to
-# FILE got the reply to its probe SEQ or a later one.
+# lab_ping_replied FILE SEQ: true once the lab_ping_start ping of FILE got a reply to probe SEQ or later.
 lab_ping_replied() {
 	local text='' seq
 	IFS= read -r -d '' text < "$1" || true
@@ -692,11 +702,10 @@ lab_ping_replied() {
 	[[ -n $seq ]] && (( seq >= $2 ))
 }
 
-# lab_ping_stop FILE: stop the lab_ping_start ping writing to FILE (SIGINT:
-# it prints its summary) and print "SENT RECEIVED"; fails without summary.
+# lab_ping_stop FILE: SIGINT the lab_ping_start ping of FILE and print "SENT RECEIVED" from its summary.
 lab_ping_stop() {
 	local pid text='' re='([0-9]+) packets transmitted, ([0-9]+) received'
-	read -r pid < "$1.pid"
+	read -r pid < "$(lab__pidfile "$1")"
 	kill -INT "$pid" 2>/dev/null || true
 	lab_wait 10 lab__gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
 	IFS= read -r -d '' text < "$1" || true
@@ -768,19 +777,6 @@ lab_vti_list() {
 # the extended REGEX.
 lab_log_count() {
 	grep -Ec -- "$2" "$(lab_charon_log "$1")" 2>/dev/null || true
-}
-
-# lab_monitor_events FILE IFNAME: print the lines of a lab_monitor_start
-# FILE about interface IFNAME (none: prints nothing). Call
-# lab_monitor_mark first to be sure earlier events are in FILE.
-lab_monitor_events() {
-	local line lines
-	mapfile -t lines < "$1"
-	for line in "${lines[@]}"; do
-		[[ $line =~ ^(\[[^]]*\]\ )?(Deleted\ )?[0-9]+:\ $2[@:] ]] &&
-			printf '%s\n' "$line"
-	done
-	return 0
 }
 
 # ---------------------------------------------------------------- installed plugin
