@@ -514,6 +514,22 @@ lab_esp_packets() {
 		END { print n + 0 }'
 }
 
+# lab_require_plugin: fail the scenario unless $VTI_PLUGIN exists.
+lab_require_plugin() {
+	lab_plugin_available ||
+		lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+}
+
+# lab_pair_conf [KEY=VALUE...]: write and load the PSK connection between
+# a (10.9.0.1) and b (10.9.0.2) of lab_topo_pair on both hosts, with the
+# lab_psk_conf options given (the same on both sides).
+lab_pair_conf() {
+	lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 "$@"
+	lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 "$@"
+	lab_load_conf a "$LAB_RUN/a/swanctl.conf"
+	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+}
+
 # lab_has_link HOST IFNAME: true if HOST has interface IFNAME.
 lab_has_link() {
 	ip -n "$1" link show dev "$2" > /dev/null 2>&1

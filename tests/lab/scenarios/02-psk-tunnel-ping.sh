@@ -9,10 +9,7 @@ for h in a b; do
 	lab_charon_start "$h"
 done
 
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 lab_log "initiating from a"
 lab_assert "a could not initiate CHILD_SA 'net'" lab_initiate a net

@@ -6,8 +6,7 @@
 # it by its file name (version line, "vti" among the loaded plugins) and
 # a tunnel with mark_in = mark_out = 15 gets vti15 up on both hosts.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do
@@ -37,10 +36,7 @@ for h in a b; do
 		lab_fail "$h: charon did not load the stock plugin set (no stroke)"
 done
 
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 lab_assert_not "a has vti15 before any SA" lab_has_link a vti15
 
 lab_log "initiating from a"

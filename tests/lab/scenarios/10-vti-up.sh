@@ -6,17 +6,13 @@
 # carries IPv4 and IPv6 inner pings both ways as ESP; nothing but the
 # plugin makes or raises the device (the scenario only adds addresses).
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do
 	lab_charon_start "$h"
 done
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 lab_assert_not "a has vti15 before any SA" lab_has_link a vti15
 lab_assert_not "b has vti15 before any SA" lab_has_link b vti15

@@ -3,17 +3,13 @@
 # deleting it; initiating again brings the same device (same ifindex) up
 # again. Both directions: terminate and re-initiate from a, then from b.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do
 	lab_charon_start "$h"
 done
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # both_up WHY: the SA is INSTALLED on both hosts and vti15 admin up on both.
 both_up() {

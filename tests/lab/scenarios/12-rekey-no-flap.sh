@@ -15,8 +15,7 @@
 #    at most 1% ping loss, and terminating the IKE_SA sets vti15 down on
 #    both hosts.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do

@@ -15,8 +15,7 @@
 # the last IKE_SA then sets vti15 down on both (the plugin followed the
 # SAs, and the monitors see such a change).
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 # reuse_ikesa = no: an initiation never joins an IKE_SA the peer has just
@@ -25,10 +24,7 @@ lab_topo_pair
 for h in a b; do
 	lab_charon_start "$h" "" $'charon {\n  make_before_break = yes\n  reuse_ikesa = no\n}'
 done
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # ike_sas HOST: print "ID ROLE" (i: HOST initiated it, r: the peer did) of
 # each of HOST's ESTABLISHED IKE_SAs lab.

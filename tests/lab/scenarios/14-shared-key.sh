@@ -4,8 +4,7 @@
 # first, is left alone (not one netlink link event, as ip monitor records)
 # while the other child is terminated, and goes down with the last one.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 # conf FILE LOCAL REMOTE NET1_LOCAL NET1_REMOTE NET2_LOCAL NET2_REMOTE:
 # a swanctl.conf for connection 'lab' with children child1 and child2,

@@ -4,8 +4,7 @@
 # between those endpoints on both hosts, admin up; it carries IPv4 and
 # IPv6 inner pings; terminating the tunnel sets it admin down.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do

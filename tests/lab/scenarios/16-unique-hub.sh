@@ -8,8 +8,7 @@
 # the spoke), the hub's VTI for it is removed ("vti: vtiK removed"), the
 # others stay up, untouched.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 spokes=(1 2 3)
 psk=lab-secret-0123456789

@@ -6,8 +6,7 @@
 # device (same ifindex, not recreated, no second VTI with key 15): vti15
 # is up again and carries an inner ping.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 for h in a b; do

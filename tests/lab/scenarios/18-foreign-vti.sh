@@ -8,8 +8,7 @@
 # endpoints: the plugin refuses with a line naming myvti, creates no vti15
 # and leaves myvti alone.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 \

@@ -11,8 +11,7 @@
 # ways (the kernel's VTI drops traffic whose SA's outer addresses differ
 # from its own: they only pass if the device really moved).
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_host a b
 lab_link a 10.9.0.1/24 b 10.9.0.2/24

@@ -3,16 +3,12 @@
 # with keep_devices = yes it keeps them, admin down. Each stop happens
 # with the tunnel up, so both outcomes come from the shutdown itself.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_charon_start a
 lab_charon_start b 'keep_devices = yes'
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # tunnel_up WHY: initiate from a; the SA and vti15 are up on both hosts.
 tunnel_up() {

@@ -8,8 +8,7 @@
 # One line per config, not per SA: asym goes down and up twice more and
 # still has exactly one line. No link appears on either host at all.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 children=(asym partial udir nomark)
 lab_topo_pair

@@ -12,8 +12,7 @@
 # VTI: the plugin says so in one line naming vti15 and the endpoints, keeps
 # net16's SA INSTALLED and leaves vti15 as it was.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_hub 2
 for h in h s1 s2; do

@@ -10,8 +10,7 @@
 # 192.168.16.x from keys.16), which carries pings as ESP under the new
 # mark. No "failed" and no "gets no VTI" line on either side.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_charon_start a 'keys {

@@ -5,8 +5,7 @@
 # and "policies = no" (no policies, so nothing routed into its VTI could
 # find its SA) gets its VTI and one line naming the missing policy.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_switch sw2

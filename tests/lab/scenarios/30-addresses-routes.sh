@@ -21,8 +21,7 @@
 #    down or deleted (same ifindex, still UP).
 # 5. charon stops on a: no route with proto 165 is left, vti15 is gone.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_ip a <<-EOF
@@ -50,10 +49,7 @@ routes = 10.1.0.0/16, fd00:1::/64
 metric = 100'
 lab_charon_start a "$a_settings"
 lab_charon_start b "$b_settings"
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # Why the last check failed.
 why=''

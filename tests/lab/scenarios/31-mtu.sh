@@ -13,8 +13,7 @@
 #    keys.15.mtu = 1400: a's vti15 has MTU 1400; DF pings of 1400 bytes
 #    pass, 1401 are refused with mtu=1400.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_charon_start a 'addresses = 169.254.15.1/30'

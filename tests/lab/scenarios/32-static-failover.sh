@@ -24,8 +24,7 @@
 # first, is decrypted by plain xfrm input and shows up in clear on a's
 # interface before the policy check drops it; that is no leak.)
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 # ------------------------------------------------------------- topology
 # Link 1 is switch sw1 (a: eth-sw1 10.9.0.1, b: eth-sw1 10.9.0.2), link 2

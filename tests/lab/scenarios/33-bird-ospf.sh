@@ -18,8 +18,7 @@
 # BIRD runs in the hosts' network namespaces (outside charon's mount
 # namespace); config, control socket, pid file and log in $LAB_RUN/HOST.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 [[ -x /usr/sbin/bird && -x /usr/sbin/birdc ]] ||
 	lab_fail "BIRD 2 is not installed (/usr/sbin/bird, birdc): apt-get install bird2"
 

@@ -9,8 +9,7 @@
 # (net16's SA is not counted: its mark is 16; vti99 is not listed). After
 # the IKE_SA is terminated: vti15 down ... lab/net 0 1446.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 status_cmd=${LAB_DIR:?}/../../src/tools/vti-status
 [[ -x $status_cmd ]] || lab_fail "$status_cmd is missing or not executable"

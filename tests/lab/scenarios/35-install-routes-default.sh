@@ -11,8 +11,7 @@
 #    does install routes in table 220 once the tunnel is up (what case 1
 #    would have caught).
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_charon_start_defaults a 'addresses = 169.254.15.1/30'
@@ -21,10 +20,7 @@ for h in a b; do
 	lab_assert_not "$h: strongswan.conf mentions install_routes" \
 		lab_file_has "$(lab_conf "$h")" install_routes
 done
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 default_re='vti: charon\.install_routes defaults to no'
 yes_re="vti: charon\\.install_routes = yes: charon's routes in table 220 send the traffic"

@@ -12,8 +12,7 @@
 # 68 to 65535"; pings pass as ESP. Terminated, vti15 stays, admin down
 # (down_action = down).
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_ip b <<-EOF
@@ -29,10 +28,7 @@ addresses = "bogus, 169.254.15.1/30"
 down_action = explode
 routes = 10.2.0.0/16'
 lab_charon_start b 'addresses = 169.254.15.2/30'
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # The bad values: "SETTING|VALUE|EXPECTED", EXPECTED being the start of
 # what the log line says after "is invalid, expected ".

@@ -6,8 +6,7 @@
 # (log "removed"), b's vti15 stays, admin down. Up again: a's ipsec-15 is
 # back (a new device), pings pass.
 
-lab_plugin_available ||
-	lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist: build the plugin"
+lab_require_plugin
 
 lab_topo_pair
 lab_charon_start a 'connections {
@@ -21,10 +20,7 @@ lab_charon_start a 'connections {
 	}
 }'
 lab_charon_start b
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+lab_pair_conf mark_in=15 mark_out=15
 
 # up_and_ping: bring the tunnel up from a and ping through it
 up_and_ping() {
