@@ -152,7 +152,8 @@ static bool get_bool(scope_t *scope, char *name, bool def)
 }
 
 /**
- * Whether a string is an address or prefix, optionally of one family.
+ * Whether a string is an address or prefix; with need_len, the prefix
+ * length must be given.
  */
 static bool is_prefix(char *str, bool need_len)
 {
