@@ -234,8 +234,8 @@ static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	{
 		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s, not managed by "
 			 "strongswan-vti, runs between %H === %H already (key %u), and the "
-			 "kernel allows one VTI per pair of endpoints; delete it or give "
-			 "the child its key", spec->owner, name, spec->local,
+			 "kernel allows one VTI per pair of endpoints; delete it to let "
+			 "the plugin manage this tunnel", spec->owner, name, spec->local,
 			 spec->remote, key_of(twin));
 	}
 	else if (rtnl_link_get_flags(twin) & IFF_UP)
