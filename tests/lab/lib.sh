@@ -701,9 +701,9 @@ lab_file_has() {
 	[[ $text == *"$2"* ]]
 }
 
-# lab_ping_start HOST DST FILE: ping DST from HOST every 0.05 s in the background, a line per reply in FILE.
+# lab_ping_start HOST DST FILE [INTERVAL]: ping DST from HOST every INTERVAL (0.05) s in the background, a line per reply in FILE.
 lab_ping_start() {
-	ip netns exec "$1" ping -n -i 0.05 "$2" > "$3" 2>&1 &
+	ip netns exec "$1" ping -n -i "${4:-0.05}" "$2" > "$3" 2>&1 &
 	printf '%s\n' "$!" > "$(lab__pidfile "$3")"
 	disown "$!"
 }

@@ -212,12 +212,8 @@ done
 # Background pings both ways for the rest of the scenario: they cross
 # every transition below, and would show up in the captures if anything
 # went out in clear.
-ip netns exec a ping -n -q -i 0.5 10.2.0.1 > "$LAB_RUN/a/bg-ping" 2>&1 &
-printf '%s\n' "$!" > "$LAB_RUN/a/bg-ping.pid"
-disown "$!"
-ip netns exec b ping -n -q -i 0.5 10.1.0.1 > "$LAB_RUN/b/bg-ping" 2>&1 &
-printf '%s\n' "$!" > "$LAB_RUN/b/bg-ping.pid"
-disown "$!"
+lab_ping_start a 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.5
+lab_ping_start b 10.1.0.1 "$LAB_RUN/b/bg-ping" 0.5
 
 via "with both tunnels up" 15
 
