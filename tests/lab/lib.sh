@@ -530,6 +530,27 @@ lab_pair_conf() {
 	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 }
 
+# lab_primary_backup_conf [KEY=VALUE...]: write and load, on a and b, two
+# PSK connections between them: "primary" (child primary, marks 15) over
+# 10.9.0.1/10.9.0.2 and "backup" (child backup, marks 16) over
+# 10.9.1.1/10.9.1.2, each with the lab_psk_conf options given.
+lab_primary_backup_conf() {
+	local h
+	lab_psk_conf "$LAB_RUN/a/1.conf" 10.9.0.1 10.9.0.2 conn=primary \
+		child=primary mark_in=15 mark_out=15 "$@"
+	lab_psk_conf "$LAB_RUN/a/2.conf" 10.9.1.1 10.9.1.2 conn=backup \
+		child=backup mark_in=16 mark_out=16 "$@"
+	lab_psk_conf "$LAB_RUN/b/1.conf" 10.9.0.2 10.9.0.1 conn=primary \
+		child=primary mark_in=15 mark_out=15 "$@"
+	lab_psk_conf "$LAB_RUN/b/2.conf" 10.9.1.2 10.9.1.1 conn=backup \
+		child=backup mark_in=16 mark_out=16 "$@"
+	# one file: --load-all unloads what the file it loads does not have
+	for h in a b; do
+		cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
+		lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+	done
+}
+
 # lab_has_link HOST IFNAME: true if HOST has interface IFNAME.
 lab_has_link() {
 	ip -n "$1" link show dev "$2" > /dev/null 2>&1

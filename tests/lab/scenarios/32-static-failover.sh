@@ -75,18 +75,7 @@ lab_charon_start b 'keys {
 # Two connections per host; MOBIKE off: each IKE_SA keeps to its link
 # (with MOBIKE the primary would roam onto link 2 when link 1 dies).
 conf=(local_ts=0.0.0.0/0 remote_ts=0.0.0.0/0 dpd_delay=2s 'conn_extra=mobike = no')
-lab_psk_conf "$LAB_RUN/a/1.conf" 10.9.0.1 10.9.0.2 conn=primary child=primary \
-	mark_in=15 mark_out=15 "${conf[@]}"
-lab_psk_conf "$LAB_RUN/a/2.conf" 10.9.1.1 10.9.1.2 conn=backup child=backup \
-	mark_in=16 mark_out=16 "${conf[@]}"
-lab_psk_conf "$LAB_RUN/b/1.conf" 10.9.0.2 10.9.0.1 conn=primary child=primary \
-	mark_in=15 mark_out=15 "${conf[@]}"
-lab_psk_conf "$LAB_RUN/b/2.conf" 10.9.1.2 10.9.1.1 conn=backup child=backup \
-	mark_in=16 mark_out=16 "${conf[@]}"
-for h in a b; do
-	cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
-	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
-done
+lab_primary_backup_conf "${conf[@]}"
 
 # ------------------------------------------------------------- helpers
 
