@@ -722,6 +722,22 @@ lab_file_has() {
 	[[ $text == *"$2"* ]]
 }
 
+# lab_ping_loss_ok FILE MIN WHAT: once the background ping of FILE
+# (lab_ping_start) had probe MIN answered, stop it; fail unless it sent at
+# least MIN probes and lost at most 1% of them (WHAT names the events).
+lab_ping_loss_ok() {
+	local file=$1 min=$2 what=$3 counts sent received
+	lab_assert "the ping got no reply to probe $min or later (across $what)" \
+		lab_wait 60 lab_ping_replied "$file" "$min"
+	counts=$(lab_ping_stop "$file") ||
+		lab_fail "the background ping printed no summary: $(< "$file")"
+	read -r sent received <<< "$counts"
+	lab_log "ping across $what: $sent sent, $received received"
+	(( sent >= min )) || lab_fail "the ping sent only $sent packets"
+	(( (sent - received) * 100 <= sent )) ||
+		lab_fail "the ping lost $((sent - received)) of $sent packets (> 1%) across $what"
+}
+
 # lab_ping_start HOST DST FILE [INTERVAL]: ping DST from HOST every INTERVAL (0.05) s in the background, a line per reply in FILE.
 lab_ping_start() {
 	ip netns exec "$1" ping -n -i "${4:-0.05}" "$2" > "$3" 2>&1 &
