@@ -514,6 +514,17 @@ lab_esp_packets() {
 		END { print n + 0 }'
 }
 
+# lab_pair_vti_ready IF PREFIX: IF is admin up on a and b, each with an
+# IPv4 address starting with PREFIX (e.g. "169.254.15.").
+lab_pair_vti_ready() {
+	local h out
+	for h in a b; do
+		lab_link_up "$h" "$1" || return 1
+		out=$(ip -n "$h" -o -4 addr show dev "$1") || return 1
+		[[ $out == *" inet $2"* ]] || return 1
+	done
+}
+
 # lab_require_plugin: fail the scenario unless $VTI_PLUGIN exists.
 lab_require_plugin() {
 	lab_plugin_available ||

@@ -53,19 +53,9 @@ check_bad_lines() {
 	done
 }
 
-# ready: vti15 up on both hosts with its inner address.
-ready() {
-	local h out
-	for h in a b; do
-		lab_link_up "$h" vti15 || return 1
-		out=$(ip -n "$h" -o -4 addr show dev vti15) || return 1
-		[[ $out == *" inet 169.254.15."* ]] || return 1
-	done
-}
-
 lab_assert "a could not initiate CHILD_SA 'net'" lab_initiate a net
 lab_assert "b has no INSTALLED CHILD_SA 'net'" lab_wait 10 lab_sa_up b net
-lab_assert "vti15 is not up with its address on a and b" lab_wait 15 ready
+lab_assert "vti15 is not up with its address on a and b" lab_wait 15 lab_pair_vti_ready vti15 169.254.15.
 lab_log "a's log lines about the settings:"
 grep -E 'vti: .*is invalid' "$(lab_charon_log a)" || true
 check_bad_lines "with the tunnel up"
