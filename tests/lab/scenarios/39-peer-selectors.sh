@@ -139,16 +139,36 @@ underlay_to_b() {
 		lab_fail "a: 10.9.0.2 is not routed over the underlay $1: $out"
 }
 
+# a_routes_are LINES: a's routed (see above) prints exactly LINES.
+a_routes_are() {
+	[[ $(routed a) == "$1" ]]
+}
+
+# b_deletes: print how many DELETEs for IKE_SA lab b has received.
+b_deletes() {
+	lab_log_count b 'received DELETE for IKE_SA lab'
+}
+
+# b_deletes_above N: b has received more than N DELETEs for IKE_SA lab.
+b_deletes_above() {
+	(( $(b_deletes) > $1 ))
+}
+
+# b_has_no_sa: b has no INSTALLED CHILD_SA net.
+b_has_no_sa() {
+	! lab_sa_up b net
+}
+
 # ike_reaches_b WHEN: a deletes its IKE SA and b receives the DELETE (b
 # giving up on a after retransmits would take its SAs down as well).
 ike_reaches_b() {
-	local deletes
-	deletes=$(lab_log_count b 'received DELETE for IKE_SA lab')
+	local before
+	before=$(b_deletes)
 	lab_swanctl a --terminate --ike lab --timeout 30 > /dev/null 2>&1 || true
-	lab_wait 10 eval '(( $(lab_log_count b "received DELETE for IKE_SA lab") > deletes ))' ||
+	lab_wait 10 b_deletes_above "$before" ||
 		lab_fail "b received no DELETE from a $1: IKE to 10.9.0.2 does not reach b"
 	lab_assert "b still has CHILD_SA 'net' after a's DELETE $1" \
-		lab_wait 10 eval '! lab_sa_up b net'
+		lab_wait 10 b_has_no_sa
 	lab_log "b received a's DELETE $1"
 }
 
@@ -158,7 +178,7 @@ lab_assert "b has no INSTALLED CHILD_SA 'net'" lab_wait 10 lab_sa_up b net
 lab_assert "vti15 is not up with its address on a and b" \
 	lab_wait 15 lab_pair_vti_ready vti15 169.254.15.
 expected=$'128.0.0.0/1 dev vti15 scope link\nblackhole 128.0.0.0/1 metric 4294967295'
-lab_wait 10 eval '[[ $(routed a) == "$expected" ]]' ||
+lab_wait 10 a_routes_are "$expected" ||
 	lab_fail "a: routes with proto 165 are [$(routed a)], expected [$expected]"
 lab_log "a: routes with proto 165: $(routed a | tr '\n' ';')"
 refusal='vti: vti15 \(lab/net\): not routing 0\.0\.0\.0/1 into the VTI: it covers the peer.s outer address 10\.9\.0\.2'
@@ -184,7 +204,7 @@ lab_assert "a: vti15 is not up" lab_wait 10 lab_link_up a vti15
 ts=$(lab_swanctl a --list-sas --child net)
 [[ $ts == *"remote 10.9.0.2/32"* ]] ||
 	lab_fail "a: the CHILD_SA's remote selector is not 10.9.0.2/32: $ts"
-lab_wait 10 eval '[[ -z $(routed a) ]]' ||
+lab_wait 10 a_routes_are '' ||
 	lab_fail "a: routes with proto 165 left with 10.9.0.2/32 negotiated: $(routed a)"
 refusal='vti: vti15 \(lab/net\): not routing 10\.9\.0\.2/32 into the VTI: it covers the peer.s outer address 10\.9\.0\.2'
 n=$(lab_log_count a "$refusal")
