@@ -6,6 +6,7 @@
 #include "vti_listener.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
+#include "vti_prefixes.h"
 #include "vti_strings.h"
 
 #include <daemon.h>
@@ -127,42 +128,28 @@ static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
 }
 
 /**
- * Format with strongSwan's printf hooks (%H), which the compiler's format
- * checks do not know.
+ * The prefixes to route for the remote traffic selectors of a CHILD_SA, as
+ * far as its config allows them; "dynamic" resolves as charon resolves it
+ * when narrowing (the peer's virtual IPs or its address).
  */
-static char *format(char *fmt, ...)
+static linked_list_t *remote_ts_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
 {
-	char buf[128];
-	va_list args;
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	linked_list_t *hosts, *configured, *negotiated, *prefixes;
+	char name[128];
 
-	va_start(args, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, args);
-	va_end(args);
-	return strdup(buf);
-}
-
-/**
- * The remote traffic selectors of a CHILD_SA, as "NET/LEN" strings.
- */
-static linked_list_t *remote_ts_of(child_sa_t *child_sa)
-{
-	enumerator_t *enumerator;
-	traffic_selector_t *ts;
-	linked_list_t *list;
-	host_t *net;
-	uint8_t bits;
-
-	list = linked_list_create();
-	enumerator = child_sa->create_ts_enumerator(child_sa, FALSE);
-	while (enumerator->enumerate(enumerator, &ts))
-	{
-		/* a range that is no subnet is routed as the subnet enclosing it */
-		ts->to_subnet(ts, &net, &bits);
-		list->insert_last(list, format("%H/%u", net, bits));
-		net->destroy(net);
-	}
-	enumerator->destroy(enumerator);
-	return list;
+	hosts = ike_sa_get_dynamic_hosts(ike_sa, FALSE);
+	configured = cfg->get_traffic_selectors(cfg, FALSE, NULL, hosts, FALSE);
+	hosts->destroy(hosts);
+	negotiated = linked_list_create_from_enumerator(
+							child_sa->create_ts_enumerator(child_sa, FALSE));
+	snprintf(name, sizeof(name), "%s/%s", ike_sa->get_name(ike_sa),
+			 child_sa->get_name(child_sa));
+	prefixes = vti_prefixes_from_selectors(negotiated, configured, name);
+	negotiated->destroy(negotiated);
+	configured->destroy_offset(configured,
+							   offsetof(traffic_selector_t, destroy));
+	return prefixes;
 }
 
 /**
@@ -186,7 +173,7 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 		.child = child_sa->get_name(child_sa),
 		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
 								  child_sa->get_name(child_sa), key),
-		.remote_ts = remote_ts_of(child_sa),
+		.remote_ts = remote_ts_of(ike_sa, child_sa),
 		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),

@@ -4,6 +4,7 @@
  */
 
 #include "vti_tunnels.h"
+#include "vti_prefixes.h"
 #include "vti_strings.h"
 
 #include <collections/array.h>
@@ -109,16 +110,17 @@ static void ref_destroy(sa_ref_t *ref)
 }
 
 /**
- * Work out the prefixes to route through a tunnel's device. With routes
- * from the traffic selectors and no SAs left, the last ones stay, so that
- * they can be blackholed and restored. Returns whether they changed.
+ * Work out the prefixes to route through a tunnel's device, never one that
+ * covers its outer addresses. With routes from the traffic selectors and no
+ * SAs left, the last ones stay, so that they can be blackholed and restored.
+ * Returns whether they changed.
  */
 static bool update_routes(tunnel_t *tunnel)
 {
 	bool changed;
 
 	enumerator_t *enumerator;
-	linked_list_t *routes;
+	linked_list_t *routes, *spared;
 	sa_ref_t *ref;
 
 	switch (tunnel->spec.cfg->routes)
@@ -144,6 +146,12 @@ static bool update_routes(tunnel_t *tunnel)
 			enumerator->destroy(enumerator);
 			break;
 	}
+	/* the tunnel's own outer addresses stay on the underlay */
+	spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
+										  tunnel->spec.remote,
+										  tunnel->spec.owner, name_of(tunnel));
+	vti_strings_destroy(routes);
+	routes = spared;
 	changed = !vti_strings_equal(tunnel->spec.routes, routes);
 	vti_strings_destroy(tunnel->spec.routes);
 	tunnel->spec.routes = routes;

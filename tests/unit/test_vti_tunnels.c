@@ -395,6 +395,36 @@ static void test_routes_remote_ts(void **state)
 				"10.2.0.0/16");
 }
 
+/** Prefixes that cover the tunnel's outer addresses are not routed, from
+ *  the traffic selectors or the routes setting; a move decides anew */
+static void test_routes_spare_endpoints(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *list = vti_config_resolve("net", "net", 16);
+	host_t *l = host_create_from_string("172.16.0.1", 500);
+	host_t *r = host_create_from_string("172.16.0.2", 500);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, "10.0.0.0/8"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa_with(sa(2, 1, 15, f->a, f->b), vti_config_clone(cfg),
+				  "192.168.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"192.168.0.0/16");
+	f->tunnels->ike_moved(f->tunnels, 1, l, r);
+	expect_call(f, "set vti15 up key 15 172.16.0.1 172.16.0.2 net/net "
+				"10.0.0.0/8 192.168.0.0/16");
+
+	list->routes = VTI_ROUTES_LIST;
+	list->route_list->insert_last(list->route_list, strdup("0.0.0.0/0"));
+	list->route_list->insert_last(list->route_list, strdup("::/0"));
+	up(f, sa_with(sa(3, 2, 16, f->a, f->c), list, NULL));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net ::/0");
+	l->destroy(l);
+	r->destroy(r);
+}
+
 /** Explicit routes do not depend on the SAs */
 static void test_routes_list(void **state)
 {
@@ -480,6 +510,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_down_action_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes_remote_ts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_spare_endpoints, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_name_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
 	};
