@@ -153,8 +153,23 @@ static linked_list_t *remote_ts_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
 }
 
 /**
+ * Format with strongSwan's printf hooks (%Y), which the compiler's format
+ * checks do not know.
+ */
+static char *format(char *fmt, ...)
+{
+	char buf[256];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	return strdup(buf);
+}
+
+/**
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
- * cfg and remote_ts.
+ * it with free_sa().
  */
 static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 							uint32_t key)
@@ -164,13 +179,13 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 
 	return (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
-		.ike_id = ike_sa->get_unique_id(ike_sa),
 		.key = key,
 		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
 		.local = local,
 		.remote = ike_sa->get_other_host(ike_sa),
 		.conn = ike_sa->get_name(ike_sa),
 		.child = child_sa->get_name(child_sa),
+		.peer = format("%Y", ike_sa->get_other_id(ike_sa)),
 		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
 								  child_sa->get_name(child_sa), key),
 		.remote_ts = remote_ts_of(ike_sa, child_sa),
@@ -178,6 +193,16 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
+}
+
+/**
+ * Free what describe_sa() allocated.
+ */
+static void free_sa(vti_sa_t *sa)
+{
+	free(sa->peer);
+	vti_config_destroy(sa->cfg);
+	vti_strings_destroy(sa->remote_ts);
 }
 
 METHOD(listener_t, child_updown, bool,
@@ -197,8 +222,7 @@ METHOD(listener_t, child_updown, bool,
 		verify_policies(child_sa, ike_sa, key);
 		sa = describe_sa(ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
-		vti_config_destroy(sa.cfg);
-		vti_strings_destroy(sa.remote_ts);
+		free_sa(&sa);
 	}
 	return TRUE;
 }
@@ -207,8 +231,16 @@ METHOD(listener_t, child_rekey, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
-	this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
-							  new->get_unique_id(new));
+	vti_sa_t sa;
+	uint32_t key;
+
+	if (key_of(this, ike_sa, new, &key))
+	{
+		sa = describe_sa(ike_sa, new, key);
+		this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
+								  &sa);
+		free_sa(&sa);
+	}
 	return TRUE;
 }
 
@@ -224,20 +256,37 @@ METHOD(listener_t, child_state_change, bool,
 	return TRUE;
 }
 
-METHOD(listener_t, ike_rekey, bool,
-	private_vti_listener_t *this, ike_sa_t *old, ike_sa_t *new)
-{
-	this->tunnels->ike_rekeyed(this->tunnels, old->get_unique_id(old),
-							   new->get_unique_id(new));
-	return TRUE;
-}
-
 METHOD(listener_t, ike_update, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local,
 	host_t *remote)
 {
-	this->tunnels->ike_moved(this->tunnels, ike_sa->get_unique_id(ike_sa),
-							 local, remote);
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	vti_sa_move_t *moves;
+	u_int count = 0;
+	uint32_t key;
+
+	moves = calloc(ike_sa->get_child_count(ike_sa) + 1, sizeof(*moves));
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		if (key_of(this, ike_sa, child_sa, &key))
+		{
+			moves[count++] = (vti_sa_move_t){
+				.id = child_sa->get_unique_id(child_sa),
+				.overhead = vti_mtu_overhead(
+								child_sa->get_proposal(child_sa),
+								local->get_family(local) == AF_INET6,
+								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
+			};
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (count)
+	{
+		this->tunnels->ike_moved(this->tunnels, moves, count, local, remote);
+	}
+	free(moves);
 	return TRUE;
 }
 
@@ -262,7 +311,6 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
 				.child_state_change = _child_state_change,
-				.ike_rekey = _ike_rekey,
 				.ike_update = _ike_update,
 			},
 			.destroy = _destroy,
