@@ -256,6 +256,33 @@ METHOD(listener_t, child_state_change, bool,
 	return TRUE;
 }
 
+METHOD(listener_t, ike_updown, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, bool up)
+{
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	uint32_t *ids;
+	u_int count = 0;
+
+	if (up)
+	{
+		return TRUE;
+	}
+	ids = calloc(ike_sa->get_child_count(ike_sa) + 1, sizeof(*ids));
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		ids[count++] = child_sa->get_unique_id(child_sa);
+	}
+	enumerator->destroy(enumerator);
+	if (count)
+	{
+		this->tunnels->ike_down(this->tunnels, ids, count);
+	}
+	free(ids);
+	return TRUE;
+}
+
 METHOD(listener_t, ike_update, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local,
 	host_t *remote)
@@ -311,6 +338,7 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
 				.child_state_change = _child_state_change,
+				.ike_updown = _ike_updown,
 				.ike_update = _ike_update,
 			},
 			.destroy = _destroy,

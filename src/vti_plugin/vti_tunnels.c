@@ -805,8 +805,10 @@ static void tunnel_shrunk(private_vti_tunnels_t *this, tunnel_t *tunnel)
 /**
  * Let an SA go; the device goes down with the last one. A replaced SA that
  * leaves after a rekey is no news worth a log line at the default level.
+ * Returns whether a device was freed or changed, which may let waiting SAs
+ * in.
  */
-static void release_sa(private_vti_tunnels_t *this, uint32_t id,
+static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 					   level_t level)
 {
 	tunnel_t *tunnel;
@@ -816,12 +818,12 @@ static void release_sa(private_vti_tunnels_t *this, uint32_t id,
 	if (sa)
 	{
 		sa_destroy(sa);
-		return;
+		return FALSE;
 	}
 	tunnel = this->by_sa->get(this->by_sa, num_key(id));
 	if (!tunnel)
 	{
-		return;
+		return FALSE;
 	}
 	sa = drop_sa(this, tunnel, id);
 	if (sa_count(tunnel))
@@ -836,14 +838,44 @@ static void release_sa(private_vti_tunnels_t *this, uint32_t id,
 		tunnel_idle(this, tunnel, sa);
 	}
 	sa_destroy(sa);
-	place_waiting(this);
+	return TRUE;
 }
 
 METHOD(vti_tunnels_t, sa_down, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
-	release_sa(this, id, LEVEL_CTRL);
+	if (release_sa(this, id, LEVEL_CTRL))
+	{
+		place_waiting(this);
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, ike_down, void,
+	private_vti_tunnels_t *this, uint32_t *ids, u_int count)
+{
+	bool freed = FALSE;
+	vti_sa_t *sa;
+	u_int i;
+
+	this->mutex->lock(this->mutex);
+	for (i = 0; i < count; i++)
+	{	/* its waiting SAs first: they must not take what the others free */
+		sa = this->waiting->remove(this->waiting, num_key(ids[i]));
+		if (sa)
+		{
+			sa_destroy(sa);
+		}
+	}
+	for (i = 0; i < count; i++)
+	{
+		freed |= release_sa(this, ids[i], LEVEL_CTRL);
+	}
+	if (freed)
+	{
+		place_waiting(this);
+	}
 	this->mutex->unlock(this->mutex);
 }
 
@@ -851,7 +883,10 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
-	release_sa(this, id, LEVEL_DIAG);
+	if (release_sa(this, id, LEVEL_DIAG))
+	{
+		place_waiting(this);
+	}
 	this->mutex->unlock(this->mutex);
 }
 
@@ -1307,6 +1342,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 		.public = {
 			.sa_up = _sa_up,
 			.sa_down = _sa_down,
+			.ike_down = _ike_down,
 			.sa_destroyed = _sa_destroyed,
 			.sa_rekeyed = _sa_rekeyed,
 			.ike_moved = _ike_moved,

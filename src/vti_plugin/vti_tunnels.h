@@ -96,6 +96,15 @@ struct vti_tunnels_t {
 	void (*sa_down)(vti_tunnels_t *this, uint32_t id);
 
 	/**
+	 * An IKE_SA goes away with its CHILD_SAs: they leave together, so that
+	 * none of them gets a device another one frees.
+	 *
+	 * @param ids		unique IDs of its CHILD_SAs
+	 * @param count		number of IDs
+	 */
+	void (*ike_down)(vti_tunnels_t *this, uint32_t *ids, u_int count);
+
+	/**
 	 * A CHILD_SA is destroyed; after a rekey, that is how the replaced one
 	 * goes. Nothing happens for an SA that went down already.
 	 *

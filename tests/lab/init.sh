@@ -15,13 +15,14 @@
 # diag.txt (on failure), HOST.charon.log, times.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# Started through uml-fxsr (LAB_FXSR=1), UML switches only the legacy FPU
-# state between the threads of a process: keep glibc's string functions
-# and OpenSSL off AVX, whose upper register halves would leak across them.
-if [[ ${LAB_FXSR:-0} == 1 ]]; then
-	export GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-AVX2,-AVX,-AVX_Fast_Unaligned_Load,-XSAVE,-XSAVEC
-	export OPENSSL_ia32cap=~0x1000000000000000:~0xd0230020
-fi
+# Started through uml-fxsr (LAB_FXSR=1), UML restores only the legacy FPU
+# state of its processes, at any point they are stopped: glibc's string
+# functions and OpenSSL must stay off AVX, whose upper register halves
+# would be lost. The runner passes GLIBC_TUNABLES and OPENSSL_ia32cap on
+# the kernel command line, so this shell has them from its start; every
+# process inherits them, and the modprobe wrapper below sets them for the
+# kernel's own module requests, which start with a fixed environment.
+export GLIBC_TUNABLES OPENSSL_ia32cap
 export LAB_DIR=${LAB_DIR:-${0%/*}}
 export LAB_OUT LAB_SCENARIO VTI_PLUGIN LAB_TIMEOUT=${LAB_TIMEOUT:-180}
 export LAB_RUN=/tmp/lab
@@ -100,8 +101,13 @@ setup_fs() {
 # stdrng, ...) go to the UML module tree.
 setup_modules() {
 	ln -s "$UML_MODULES" "$LAB_SYS/root/lib/modules"
-	printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$LAB_SYS/root" \
-		> "$LAB_SYS/modprobe"
+	{
+		printf '#!/bin/sh\n'
+		[[ -z ${GLIBC_TUNABLES:-} ]] ||
+			printf "export GLIBC_TUNABLES='%s' OPENSSL_ia32cap='%s'\n" \
+				"$GLIBC_TUNABLES" "${OPENSSL_ia32cap:-}"
+		printf 'exec /sbin/modprobe -d %s "$@"\n' "$LAB_SYS/root"
+	} > "$LAB_SYS/modprobe"
 	chmod 755 "$LAB_SYS/modprobe"
 	# shellcheck disable=SC2086 # word splitting intended
 	modprobe -d "$LAB_SYS/root" -a $LAB_MODULES || return 1

@@ -322,6 +322,26 @@ static void test_endpoints_taken(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
 
+/** An IKE_SA goes down with a tunnel's SA and an SA waiting for the same
+ *  endpoints: the waiting one does not take them on its way out */
+static void test_ike_down_together(void **state)
+{
+	fixture_t *f = *state;
+	uint32_t ids[] = { 1, 2 };
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 16, f->a, f->b));
+	expect_no_call(f);
+	f->tunnels->ike_down(f->tunnels, ids, countof(ids));
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	/* the child downs that follow change nothing */
+	f->tunnels->sa_down(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+}
+
 /** A refused device leaves no tunnel; the SA waits, and its down ends
  *  that; the next SA tries again */
 static void test_link_refused(void **state)
@@ -783,6 +803,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_move_shared_device, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_waiting_for_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_down_together, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_transient_failure, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),

@@ -6,7 +6,8 @@
 #    key 15, in the plugin's interface group 165, without an alias (what a
 #    crash between the two requests that make a device leaves). The plugin
 #    sets it down as "unfinished", and the tunnel then adopts it: same
-#    ifindex, aliased, up; no "not managed" line.
+#    ifindex, aliased, up; no "not managed" line. A leftover whose alias
+#    is just "strongswan-vti" is set down too, its owner read as empty.
 # 2. Without that device: the tunnel's VTI appears in two link events (the
 #    new device, already up, then its alias), not five.
 # 3. vti15 deleted by hand while the SA is up: the reconcile restores it
@@ -81,11 +82,16 @@ pings() {
 
 lab_log "1. a half-made device of ours is there before charon starts"
 ip -n a link add vti15 group 165 type vti key 15 local 10.9.0.1 remote 10.9.0.2
+ip -n a link add vti77 type vti key 77 local 10.9.0.1 remote 10.9.0.77
+ip -n a link set vti77 alias strongswan-vti up
 index=$(lab_ifindex a vti15)
 lab_charon_start a "reconcile_interval = 1"
 lab_charon_start b
 lab_assert "a: no 'vti15 (unfinished) set down' line" \
 	lab_log_has a 'vti: vti15 \(unfinished\) set down'
+lab_assert "a: no 'vti77 () set down' line" \
+	lab_log_has a 'vti: vti77 \(\) set down: left by an earlier run'
+lab_assert "a: vti77 is still up" lab_link_down a vti77
 conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 10.9.0.3
 conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
