@@ -15,6 +15,13 @@
 # diag.txt (on failure), HOST.charon.log, times.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Started through uml-fxsr (LAB_FXSR=1), UML switches only the legacy FPU
+# state between the threads of a process: keep glibc's string functions
+# and OpenSSL off AVX, whose upper register halves would leak across them.
+if [[ ${LAB_FXSR:-0} == 1 ]]; then
+	export GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-AVX2,-AVX,-AVX_Fast_Unaligned_Load,-XSAVE,-XSAVEC
+	export OPENSSL_ia32cap=~0x1000000000000000:~0xd0230020
+fi
 export LAB_DIR=${LAB_DIR:-${0%/*}}
 export LAB_OUT LAB_SCENARIO VTI_PLUGIN LAB_TIMEOUT=${LAB_TIMEOUT:-180}
 export LAB_RUN=/tmp/lab
