@@ -23,6 +23,21 @@
 
 typedef struct vti_link_spec_t vti_link_spec_t;
 typedef struct vti_link_t vti_link_t;
+typedef enum vti_link_result_t vti_link_result_t;
+
+/**
+ * What the driver did to make a device look as its spec says.
+ */
+enum vti_link_result_t {
+	/** the device is not ours, or the kernel refused */
+	VTI_LINK_FAILED = 0,
+	/** the device looked as it should already */
+	VTI_LINK_UNCHANGED,
+	/** the device was missing and has been created */
+	VTI_LINK_CREATED,
+	/** the device existed and has been changed */
+	VTI_LINK_CHANGED,
+};
 
 /**
  * What one VTI device should look like.
@@ -63,9 +78,11 @@ struct vti_link_t {
 	 *
 	 * @param spec		what the device should look like
 	 * @param up		TRUE for admin up, FALSE for admin down
-	 * @return			FALSE if the device is not ours or the kernel refused
+	 * @return			what it did; VTI_LINK_FAILED (0) if the device is not
+	 *					ours or the kernel refused
 	 */
-	bool (*set)(vti_link_t *this, vti_link_spec_t *spec, bool up);
+	vti_link_result_t (*set)(vti_link_t *this, vti_link_spec_t *spec,
+							 bool up);
 
 	/**
 	 * Delete a device, if it is ours, with its blackhole routes.

@@ -6,6 +6,7 @@
 #include "vti_listener.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
+#include "vti_prefixes.h"
 #include "vti_strings.h"
 
 #include <daemon.h>
@@ -127,12 +128,37 @@ static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
 }
 
 /**
- * Format with strongSwan's printf hooks (%H), which the compiler's format
+ * The prefixes to route for the remote traffic selectors of a CHILD_SA, as
+ * far as its config allows them; "dynamic" resolves as charon resolves it
+ * when narrowing (the peer's virtual IPs or its address).
+ */
+static linked_list_t *remote_ts_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
+{
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	linked_list_t *hosts, *configured, *negotiated, *prefixes;
+	char name[128];
+
+	hosts = ike_sa_get_dynamic_hosts(ike_sa, FALSE);
+	configured = cfg->get_traffic_selectors(cfg, FALSE, NULL, hosts, FALSE);
+	hosts->destroy(hosts);
+	negotiated = linked_list_create_from_enumerator(
+							child_sa->create_ts_enumerator(child_sa, FALSE));
+	snprintf(name, sizeof(name), "%s/%s", ike_sa->get_name(ike_sa),
+			 child_sa->get_name(child_sa));
+	prefixes = vti_prefixes_from_selectors(negotiated, configured, name);
+	negotiated->destroy(negotiated);
+	configured->destroy_offset(configured,
+							   offsetof(traffic_selector_t, destroy));
+	return prefixes;
+}
+
+/**
+ * Format with strongSwan's printf hooks (%Y), which the compiler's format
  * checks do not know.
  */
 static char *format(char *fmt, ...)
 {
-	char buf[128];
+	char buf[256];
 	va_list args;
 
 	va_start(args, fmt);
@@ -142,32 +168,8 @@ static char *format(char *fmt, ...)
 }
 
 /**
- * The remote traffic selectors of a CHILD_SA, as "NET/LEN" strings.
- */
-static linked_list_t *remote_ts_of(child_sa_t *child_sa)
-{
-	enumerator_t *enumerator;
-	traffic_selector_t *ts;
-	linked_list_t *list;
-	host_t *net;
-	uint8_t bits;
-
-	list = linked_list_create();
-	enumerator = child_sa->create_ts_enumerator(child_sa, FALSE);
-	while (enumerator->enumerate(enumerator, &ts))
-	{
-		/* a range that is no subnet is routed as the subnet enclosing it */
-		ts->to_subnet(ts, &net, &bits);
-		list->insert_last(list, format("%H/%u", net, bits));
-		net->destroy(net);
-	}
-	enumerator->destroy(enumerator);
-	return list;
-}
-
-/**
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
- * cfg and remote_ts.
+ * it with free_sa().
  */
 static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 							uint32_t key)
@@ -177,20 +179,30 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 
 	return (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
-		.ike_id = ike_sa->get_unique_id(ike_sa),
 		.key = key,
 		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
 		.local = local,
 		.remote = ike_sa->get_other_host(ike_sa),
 		.conn = ike_sa->get_name(ike_sa),
 		.child = child_sa->get_name(child_sa),
+		.peer = format("%Y", ike_sa->get_other_id(ike_sa)),
 		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
 								  child_sa->get_name(child_sa), key),
-		.remote_ts = remote_ts_of(child_sa),
+		.remote_ts = remote_ts_of(ike_sa, child_sa),
 		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
+}
+
+/**
+ * Free what describe_sa() allocated.
+ */
+static void free_sa(vti_sa_t *sa)
+{
+	free(sa->peer);
+	vti_config_destroy(sa->cfg);
+	vti_strings_destroy(sa->remote_ts);
 }
 
 METHOD(listener_t, child_updown, bool,
@@ -210,8 +222,7 @@ METHOD(listener_t, child_updown, bool,
 		verify_policies(child_sa, ike_sa, key);
 		sa = describe_sa(ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
-		vti_config_destroy(sa.cfg);
-		vti_strings_destroy(sa.remote_ts);
+		free_sa(&sa);
 	}
 	return TRUE;
 }
@@ -220,8 +231,16 @@ METHOD(listener_t, child_rekey, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
-	this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
-							  new->get_unique_id(new));
+	vti_sa_t sa;
+	uint32_t key;
+
+	if (key_of(this, ike_sa, new, &key))
+	{
+		sa = describe_sa(ike_sa, new, key);
+		this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
+								  &sa);
+		free_sa(&sa);
+	}
 	return TRUE;
 }
 
@@ -237,20 +256,37 @@ METHOD(listener_t, child_state_change, bool,
 	return TRUE;
 }
 
-METHOD(listener_t, ike_rekey, bool,
-	private_vti_listener_t *this, ike_sa_t *old, ike_sa_t *new)
-{
-	this->tunnels->ike_rekeyed(this->tunnels, old->get_unique_id(old),
-							   new->get_unique_id(new));
-	return TRUE;
-}
-
 METHOD(listener_t, ike_update, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local,
 	host_t *remote)
 {
-	this->tunnels->ike_moved(this->tunnels, ike_sa->get_unique_id(ike_sa),
-							 local, remote);
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	vti_sa_move_t *moves;
+	u_int count = 0;
+	uint32_t key;
+
+	moves = calloc(ike_sa->get_child_count(ike_sa) + 1, sizeof(*moves));
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		if (key_of(this, ike_sa, child_sa, &key))
+		{
+			moves[count++] = (vti_sa_move_t){
+				.id = child_sa->get_unique_id(child_sa),
+				.overhead = vti_mtu_overhead(
+								child_sa->get_proposal(child_sa),
+								local->get_family(local) == AF_INET6,
+								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
+			};
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (count)
+	{
+		this->tunnels->ike_moved(this->tunnels, moves, count, local, remote);
+	}
+	free(moves);
 	return TRUE;
 }
 
@@ -275,7 +311,6 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
 				.child_state_change = _child_state_change,
-				.ike_rekey = _ike_rekey,
 				.ike_update = _ike_update,
 			},
 			.destroy = _destroy,

@@ -15,7 +15,26 @@
 #include <netlink/route/link/ip6vti.h>
 #include <netlink/route/addr.h>
 
+#include <collections/hashtable.h>
+
+/** Interface group of the plugin's devices; marks a device as ours from
+ *  the request that creates it, before it has its ownership alias */
+#define VTI_LINK_GROUP 165
+
 typedef struct private_vti_netlink_t private_vti_netlink_t;
+typedef struct failure_t failure_t;
+
+/**
+ * The last failure reported for a device.
+ */
+struct failure_t {
+
+	/** interface name, hashtable key */
+	char name[IFNAMSIZ];
+
+	/** the log line */
+	char *msg;
+};
 
 /**
  * Private data of the netlink link driver.
@@ -33,16 +52,84 @@ struct private_vti_netlink_t {
 
 	/** set our devices down at destroy instead of deleting them */
 	bool keep_devices;
+
+	/** last failure logged per device, as failure_t, so that retries do
+	 *  not repeat it */
+	hashtable_t *failures;
 };
 
 /**
- * Whether a device carries our ownership mark.
+ * Whether a device carries our ownership mark, or is one we created and
+ * had no time to mark (it is in our group and has no alias).
  */
 static bool is_ours(struct rtnl_link *link)
 {
 	const char *alias = rtnl_link_get_ifalias(link);
 
-	return alias && strpfx(alias, VTI_OWNER_PREFIX);
+	if (!alias || !*alias)
+	{
+		return rtnl_link_get_group(link) == VTI_LINK_GROUP;
+	}
+	return strpfx(alias, VTI_OWNER_PREFIX);
+}
+
+/**
+ * The connection and child a device of ours serves, from its alias.
+ */
+static const char *owner_of(struct rtnl_link *link)
+{
+	const char *alias = rtnl_link_get_ifalias(link);
+
+	if (!alias || !strpfx(alias, VTI_OWNER_PREFIX))
+	{
+		return "unfinished";
+	}
+	alias += strlen(VTI_OWNER_PREFIX);
+	return *alias == ' ' ? alias + 1 : alias;
+}
+
+/**
+ * Log a failure for a device once: the same line again, as on every retry
+ * of a lasting conflict, goes to a higher log level.
+ */
+static void report(private_vti_netlink_t *this, char *name, char *fmt, ...)
+{
+	failure_t *failure;
+	char msg[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	failure = this->failures->get(this->failures, name);
+	if (failure && streq(failure->msg, msg))
+	{
+		DBG2(DBG_KNL, "%s", msg);
+		return;
+	}
+	DBG1(DBG_KNL, "%s", msg);
+	if (!failure)
+	{
+		INIT(failure);
+		snprintf(failure->name, sizeof(failure->name), "%s", name);
+		this->failures->put(this->failures, failure->name, failure);
+	}
+	free(failure->msg);
+	failure->msg = strdup(msg);
+}
+
+/**
+ * Forget the failure of a device that is fine now.
+ */
+static void recovered(private_vti_netlink_t *this, char *name)
+{
+	failure_t *failure = this->failures->remove(this->failures, name);
+
+	if (failure)
+	{
+		free(failure->msg);
+		free(failure);
+	}
 }
 
 /**
@@ -232,23 +319,23 @@ static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	name = rtnl_link_get_name(twin);
 	if (!is_ours(twin))
 	{
-		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s, not managed by "
-			 "strongswan-vti, runs between %H === %H already (key %u), and the "
-			 "kernel allows one VTI per pair of endpoints; delete it to let "
-			 "the plugin manage this tunnel", spec->owner, name, spec->local,
-			 spec->remote, key_of(twin));
+		report(this, spec->cfg->name, "vti: %s gets no VTI: interface %s, "
+			   "not managed by strongswan-vti, runs between %H === %H "
+			   "already (key %u), and the kernel allows one VTI per pair of "
+			   "endpoints; delete it to let the plugin manage this tunnel",
+			   spec->owner, name, spec->local, spec->remote, key_of(twin));
 	}
 	else if (rtnl_link_get_flags(twin) & IFF_UP)
 	{
-		DBG1(DBG_KNL, "vti: %s gets no VTI: %s (%s) runs between %H === %H "
-			 "already, and the kernel allows one VTI per pair of endpoints",
-			 spec->owner, name, rtnl_link_get_ifalias(twin), spec->local,
-			 spec->remote);
+		report(this, spec->cfg->name, "vti: %s gets no VTI: %s (%s) runs "
+			   "between %H === %H already, and the kernel allows one VTI per "
+			   "pair of endpoints", spec->owner, name, owner_of(twin),
+			   spec->local, spec->remote);
 	}
 	else
 	{
 		DBG1(DBG_KNL, "vti: %s (%s), down, deleted: %s needs its endpoints "
-			 "%H === %H", name, rtnl_link_get_ifalias(twin), spec->cfg->name,
+			 "%H === %H", name, owner_of(twin), spec->cfg->name,
 			 spec->local, spec->remote);
 		this->routes->withdraw(this->routes, name);
 		cleared = rtnl_link_delete(this->sock, twin) == 0;
@@ -257,12 +344,18 @@ static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	return cleared;
 }
 
+static uint32_t wanted_mtu(private_vti_netlink_t *this,
+						   vti_link_spec_t *spec);
+
 /**
- * Create a device as a spec says, admin down and without our mark yet.
+ * Create a device as a spec says, in one request that also sets its MTU,
+ * admin state and our group; the alias that names its owner follows.
  */
-static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec)
+static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
+						  bool up)
 {
 	struct rtnl_link *link;
+	uint32_t mtu;
 	int err;
 
 	if (!clear_way(this, spec))
@@ -270,14 +363,24 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec)
 		return FALSE;
 	}
 	link = tunnel_params(spec);
+	rtnl_link_set_group(link, VTI_LINK_GROUP);
+	mtu = wanted_mtu(this, spec);
+	if (mtu)
+	{
+		rtnl_link_set_mtu(link, mtu);
+	}
+	if (up)
+	{
+		rtnl_link_set_flags(link, IFF_UP);
+	}
 	err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(link);
 	if (err < 0)
 	{
-		DBG1(DBG_KNL, "vti: creating %s (%s, key %u, %H === %H) for %s "
-			 "failed: %s; %s", spec->cfg->name, kind_of(spec), spec->key,
-			 spec->local, spec->remote, spec->owner, nl_geterror(err),
-			 explain(err));
+		report(this, spec->cfg->name, "vti: creating %s (%s, key %u, "
+			   "%H === %H, mtu %u) for %s failed: %s; %s", spec->cfg->name,
+			   kind_of(spec), spec->key, spec->local, spec->remote, mtu,
+			   spec->owner, nl_geterror(err), explain(err));
 		return FALSE;
 	}
 	return TRUE;
@@ -297,9 +400,10 @@ static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
 	rtnl_link_put(changes);
 	if (err < 0)
 	{
-		DBG1(DBG_KNL, "vti: moving %s of %s to key %u, %H === %H failed: "
-			 "%s; %s", spec->cfg->name, spec->owner, spec->key, spec->local,
-			 spec->remote, nl_geterror(err), explain(err));
+		report(this, spec->cfg->name, "vti: moving %s of %s to key %u, "
+			   "%H === %H failed: %s; %s", spec->cfg->name, spec->owner,
+			   spec->key, spec->local, spec->remote, nl_geterror(err),
+			   explain(err));
 		return FALSE;
 	}
 	return TRUE;
@@ -421,11 +525,12 @@ static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
 }
 
 /**
- * Set our mark, the policy bypass, the MTU and the admin state of a device.
+ * Set our mark, the policy bypass, the MTU and the admin state of a device;
+ * tells whether anything changed.
  */
 static bool configure_device(private_vti_netlink_t *this,
 							 struct rtnl_link *link, vti_link_spec_t *spec,
-							 bool up)
+							 bool up, bool *changed)
 {
 	struct rtnl_link *changes;
 	int err;
@@ -439,11 +544,13 @@ static bool configure_device(private_vti_netlink_t *this,
 	rtnl_link_put(changes);
 	if (err < 0)
 	{
-		DBG1(DBG_KNL, "vti: setting %s of %s %s failed: %s; %s",
-			 spec->cfg->name, spec->owner, up ? "up" : "down",
-			 nl_geterror(err), explain(err));
+		report(this, spec->cfg->name, "vti: setting %s of %s %s (mtu %u) "
+			   "failed: %s; %s", spec->cfg->name, spec->owner,
+			   up ? "up" : "down", wanted_mtu(this, spec), nl_geterror(err),
+			   explain(err));
 		return FALSE;
 	}
+	*changed = TRUE;
 	return TRUE;
 }
 
@@ -463,10 +570,12 @@ static struct rtnl_link *get_device(private_vti_netlink_t *this, char *name)
 
 /**
  * Get the device of a spec, ours and of the right kind, creating it if
- * needed; NULL if someone else's device is in the way or the kernel refused.
+ * needed; NULL if someone else's device is in the way or the kernel
+ * refused. Tells whether it was created or its parameters changed.
  */
 static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
-									   vti_link_spec_t *spec)
+									   vti_link_spec_t *spec, bool up,
+									   vti_link_result_t *result)
 {
 	struct rtnl_link *link;
 	const char *type;
@@ -474,9 +583,10 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	link = get_device(this, spec->cfg->name);
 	if (link && !is_ours(link))
 	{
-		DBG1(DBG_KNL, "vti: %s gets no VTI: interface %s exists and is not "
-			 "managed by strongswan-vti; rename or delete it, or give the "
-			 "child another mark", spec->owner, spec->cfg->name);
+		report(this, spec->cfg->name, "vti: %s gets no VTI: interface %s "
+			   "exists and is not managed by strongswan-vti; rename or "
+			   "delete it, or give the child another mark", spec->owner,
+			   spec->cfg->name);
 		rtnl_link_put(link);
 		return NULL;
 	}
@@ -489,41 +599,66 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	}
 	if (!link)
 	{
-		if (!create_device(this, spec))
+		if (!create_device(this, spec, up))
 		{
 			return NULL;
 		}
+		*result = VTI_LINK_CREATED;
 		return get_device(this, spec->cfg->name);
 	}
-	if (!params_match(link, spec->key, spec->local, spec->remote) &&
-		!update_params(this, link, spec))
+	if (!params_match(link, spec->key, spec->local, spec->remote))
 	{
-		rtnl_link_put(link);
-		return NULL;
+		if (!update_params(this, link, spec))
+		{
+			rtnl_link_put(link);
+			return NULL;
+		}
+		*result = VTI_LINK_CHANGED;
 	}
 	return link;
 }
 
-METHOD(vti_link_t, set, bool,
+/**
+ * Delete a device we have just created and could not finish.
+ */
+static void abandon_device(private_vti_netlink_t *this, struct rtnl_link *link)
+{
+	DBG1(DBG_KNL, "vti: %s deleted again: it could not be finished",
+		 rtnl_link_get_name(link));
+	rtnl_link_delete(this->sock, link);
+}
+
+METHOD(vti_link_t, set, vti_link_result_t,
 	private_vti_netlink_t *this, vti_link_spec_t *spec, bool up)
 {
+	vti_link_result_t result = VTI_LINK_UNCHANGED;
 	struct rtnl_link *link;
-	bool ok, was_up;
+	bool changed = FALSE, was_up;
 
-	link = ensure_device(this, spec);
+	link = ensure_device(this, spec, up, &result);
 	if (!link)
 	{
-		return FALSE;
+		return VTI_LINK_FAILED;
 	}
 	was_up = rtnl_link_get_flags(link) & IFF_UP;
-	ok = configure_device(this, link, spec, up);
-	if (ok)
+	if (!configure_device(this, link, spec, up, &changed))
 	{
-		this->routes->apply(this->routes, rtnl_link_get_ifindex(link), spec,
-							up, up && !was_up);
+		if (result == VTI_LINK_CREATED)
+		{
+			abandon_device(this, link);
+		}
+		rtnl_link_put(link);
+		return VTI_LINK_FAILED;
 	}
+	if (changed && result == VTI_LINK_UNCHANGED)
+	{
+		result = VTI_LINK_CHANGED;
+	}
+	recovered(this, spec->cfg->name);
+	this->routes->apply(this->routes, rtnl_link_get_ifindex(link), spec,
+						up, up && (!was_up || result == VTI_LINK_CREATED));
 	rtnl_link_put(link);
-	return ok;
+	return result;
 }
 
 METHOD(vti_link_t, remove_, void,
@@ -590,12 +725,20 @@ static void retire_all(private_vti_netlink_t *this, bool delete,
 		if (is_ours(link))
 		{
 			DBG1(DBG_KNL, "vti: %s (%s) %s: %s", rtnl_link_get_name(link),
-				 rtnl_link_get_ifalias(link) + strlen(VTI_OWNER_PREFIX " "),
-				 delete ? "deleted" : "set down", why);
+				 owner_of(link), delete ? "deleted" : "set down", why);
 			retire_device(this, link, delete);
 		}
 	}
 	nl_cache_free(cache);
+}
+
+/**
+ * Free a failure record.
+ */
+static void free_failure(failure_t *failure)
+{
+	free(failure->msg);
+	free(failure);
 }
 
 METHOD(vti_link_t, destroy, void,
@@ -605,6 +748,7 @@ METHOD(vti_link_t, destroy, void,
 			   "charon stops, keep_devices is set" : "charon stops");
 	this->routes->destroy(this->routes);
 	nl_socket_free(this->sock);
+	this->failures->destroy_function(this->failures, (void*)free_failure);
 	free(this);
 }
 
@@ -624,9 +768,12 @@ vti_link_t *vti_netlink_create(bool keep_devices)
 		},
 		.sock = nl_socket_alloc(),
 		.keep_devices = keep_devices,
+		.failures = hashtable_create(hashtable_hash_str, hashtable_equals_str,
+									 8),
 	);
 	if (!this->sock)
 	{
+		this->failures->destroy(this->failures);
 		free(this);
 		return NULL;
 	}
@@ -636,6 +783,7 @@ vti_link_t *vti_netlink_create(bool keep_devices)
 		DBG1(DBG_KNL, "vti: no rtnetlink socket: %s; %s", nl_geterror(err),
 			 explain(err));
 		nl_socket_free(this->sock);
+		this->failures->destroy(this->failures);
 		free(this);
 		return NULL;
 	}

@@ -7,9 +7,16 @@
 #include "vti_config.h"
 #include "vti_listener.h"
 #include "vti_netlink.h"
+#include "vti_reconciler.h"
 #include "vti_tunnels.h"
 
 #include <daemon.h>
+
+/** Default seconds between two reconciles of the table with the kernel */
+#define DEFAULT_RECONCILE_INTERVAL 30
+
+/** Default seconds a spoke's device waits for the spoke's successor */
+#define DEFAULT_SUCCESSOR_WAIT 60
 
 /**
  * Version of strongSwan this plugin was built against; strongSwan 6.0.3 and
@@ -35,6 +42,9 @@ struct private_vti_plugin_t {
 
 	/** listener feeding bus events into the table */
 	vti_listener_t *listener;
+
+	/** job reconciling the table with the kernel, if any */
+	vti_reconciler_t *reconciler;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -53,8 +63,10 @@ static void stop(private_vti_plugin_t *this)
 		charon->bus->remove_listener(charon->bus, &this->listener->listener);
 		this->listener->destroy(this->listener);
 	}
+	DESTROY_IF(this->reconciler);
 	DESTROY_IF(this->tunnels);
 	DESTROY_IF(this->link);
+	this->reconciler = NULL;
 	this->listener = NULL;
 	this->tunnels = NULL;
 	this->link = NULL;
@@ -65,13 +77,25 @@ static void stop(private_vti_plugin_t *this)
  */
 static bool start(private_vti_plugin_t *this)
 {
+	uint32_t interval;
+
 	this->link = vti_netlink_create(lib->settings->get_bool(lib->settings,
 								"%s.plugins.vti.keep_devices", FALSE, lib->ns));
 	if (!this->link)
 	{
 		return FALSE;
 	}
-	this->tunnels = vti_tunnels_create(this->link);
+	this->tunnels = vti_tunnels_create(this->link,
+						lib->settings->get_time(lib->settings,
+							"%s.plugins.vti.successor_wait",
+							DEFAULT_SUCCESSOR_WAIT, lib->ns));
+	interval = lib->settings->get_time(lib->settings,
+							"%s.plugins.vti.reconcile_interval",
+							DEFAULT_RECONCILE_INTERVAL, lib->ns);
+	if (interval)
+	{
+		this->reconciler = vti_reconciler_create(this->tunnels, interval);
+	}
 	this->listener = vti_listener_create(this->tunnels);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	return TRUE;

@@ -4,6 +4,7 @@
  */
 
 #include "vti_tunnels.h"
+#include "vti_prefixes.h"
 #include "vti_strings.h"
 
 #include <collections/array.h>
@@ -12,25 +13,7 @@
 
 typedef struct private_vti_tunnels_t private_vti_tunnels_t;
 typedef struct tunnel_t tunnel_t;
-typedef struct sa_ref_t sa_ref_t;
-
-/**
- * A CHILD_SA holding a tunnel's key.
- */
-struct sa_ref_t {
-
-	/** unique ID of the CHILD_SA */
-	uint32_t id;
-
-	/** unique ID of its IKE_SA */
-	uint32_t ike_id;
-
-	/** its remote traffic selectors, "NET/LEN" strings */
-	linked_list_t *remote_ts;
-
-	/** its connection and CHILD_SA config, "conn/child", for log lines */
-	char *name;
-};
+typedef enum claim_t claim_t;
 
 /**
  * One VTI and the CHILD_SAs that hold its key.
@@ -46,11 +29,35 @@ struct tunnel_t {
 	/** CHILD_SA config that made the tunnel */
 	char *child;
 
-	/** the key is %unique: the device lives and dies with its SAs */
+	/** the peer whose SAs a dynamic tunnel serves */
+	char *peer;
+
+	/** the key is %unique: the device serves one spoke, whose successors
+	 *  re-key it in place */
 	bool dynamic;
 
-	/** installed CHILD_SAs with this key, as sa_ref_t* */
+	/** when a dynamic tunnel's last SA left, 0 while it has SAs */
+	time_t idle_since;
+
+	/** installed CHILD_SAs with this key, as vti_sa_t* copies, oldest
+	 *  first */
 	array_t *sas;
+};
+
+/**
+ * Why an SA cannot have a device now.
+ */
+enum claim_t {
+	/** it can */
+	CLAIM_OK,
+	/** its key is held by SAs between other endpoints */
+	CLAIM_KEY_ELSEWHERE,
+	/** its key is a %unique mark of one tunnel and a fixed key of another */
+	CLAIM_KIND_MISMATCH,
+	/** another key's device runs between its endpoints */
+	CLAIM_ENDPOINTS_TAKEN,
+	/** another tunnel's device has its name */
+	CLAIM_NAME_TAKEN,
 };
 
 /**
@@ -64,11 +71,17 @@ struct private_vti_tunnels_t {
 	/** driver for the devices */
 	vti_link_t *link;
 
+	/** seconds a dynamic device waits for a successor of its spoke */
+	uint32_t successor_wait;
+
 	/** tunnels by key */
 	hashtable_t *tunnels;
 
 	/** tunnels by unique ID of the CHILD_SAs that hold them */
 	hashtable_t *by_sa;
+
+	/** installed SAs without a device, by unique ID, as vti_sa_t* */
+	hashtable_t *waiting;
 
 	/** serializes events, and the link driver calls they cause */
 	mutex_t *mutex;
@@ -99,27 +112,79 @@ static inline char *name_of(tunnel_t *tunnel)
 }
 
 /**
- * Free an SA reference.
+ * Copy an SA, all it points to included.
  */
-static void ref_destroy(sa_ref_t *ref)
+static vti_sa_t *sa_clone(vti_sa_t *sa)
 {
-	vti_strings_destroy(ref->remote_ts);
-	free(ref->name);
-	free(ref);
+	vti_sa_t *clone;
+
+	INIT(clone,
+		.id = sa->id,
+		.key = sa->key,
+		.dynamic = sa->dynamic,
+		.local = sa->local->clone(sa->local),
+		.remote = sa->remote->clone(sa->remote),
+		.conn = strdup(sa->conn),
+		.child = strdup(sa->child),
+		.peer = strdup(sa->peer ?: ""),
+		.cfg = vti_config_clone(sa->cfg),
+		.remote_ts = vti_strings_clone(sa->remote_ts),
+		.overhead = sa->overhead,
+	);
+	return clone;
 }
 
 /**
- * Work out the prefixes to route through a tunnel's device. With routes
- * from the traffic selectors and no SAs left, the last ones stay, so that
- * they can be blackholed and restored. Returns whether they changed.
+ * Free an SA copy.
+ */
+static void sa_destroy(vti_sa_t *sa)
+{
+	sa->local->destroy(sa->local);
+	sa->remote->destroy(sa->remote);
+	free(sa->conn);
+	free(sa->child);
+	free(sa->peer);
+	vti_config_destroy(sa->cfg);
+	vti_strings_destroy(sa->remote_ts);
+	free(sa);
+}
+
+/**
+ * Give an SA copy new endpoints and overhead.
+ */
+static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
+					vti_overhead_t overhead)
+{
+	sa->local->destroy(sa->local);
+	sa->remote->destroy(sa->remote);
+	sa->local = local->clone(local);
+	sa->remote = remote->clone(remote);
+	sa->overhead = overhead;
+}
+
+/**
+ * The newest SA of a tunnel with SAs.
+ */
+static vti_sa_t *newest_sa(tunnel_t *tunnel)
+{
+	vti_sa_t *sa = NULL;
+
+	array_get(tunnel->sas, ARRAY_TAIL, &sa);
+	return sa;
+}
+
+/**
+ * Work out the prefixes to route through a tunnel's device, never one that
+ * covers its outer addresses. With routes from the traffic selectors and no
+ * SAs left, the last ones stay, so that they can be blackholed and restored.
+ * Returns whether they changed.
  */
 static bool update_routes(tunnel_t *tunnel)
 {
-	bool changed;
-
 	enumerator_t *enumerator;
-	linked_list_t *routes;
-	sa_ref_t *ref;
+	linked_list_t *routes, *spared;
+	vti_sa_t *sa;
+	bool changed;
 
 	switch (tunnel->spec.cfg->routes)
 	{
@@ -137,13 +202,19 @@ static bool update_routes(tunnel_t *tunnel)
 			}
 			routes = linked_list_create();
 			enumerator = array_create_enumerator(tunnel->sas);
-			while (enumerator->enumerate(enumerator, &ref))
+			while (enumerator->enumerate(enumerator, &sa))
 			{
-				vti_strings_merge(routes, ref->remote_ts);
+				vti_strings_merge(routes, sa->remote_ts);
 			}
 			enumerator->destroy(enumerator);
 			break;
 	}
+	/* the tunnel's own outer addresses stay on the underlay */
+	spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
+										  tunnel->spec.remote,
+										  tunnel->spec.owner, name_of(tunnel));
+	vti_strings_destroy(routes);
+	routes = spared;
 	changed = !vti_strings_equal(tunnel->spec.routes, routes);
 	vti_strings_destroy(tunnel->spec.routes);
 	tunnel->spec.routes = routes;
@@ -151,7 +222,7 @@ static bool update_routes(tunnel_t *tunnel)
 }
 
 /**
- * Whether an SA was negotiated between the tunnel's endpoints.
+ * Whether a tunnel's device runs between the endpoints of an SA.
  */
 static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
 {
@@ -160,25 +231,55 @@ static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
 }
 
 /**
- * Point a tunnel at the endpoints, owner and settings of an SA.
+ * Whether an SA is the successor of a dynamic tunnel's spoke.
  */
-static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
+static bool serves_spoke(tunnel_t *tunnel, vti_sa_t *sa)
+{
+	return tunnel->dynamic && sa->dynamic && streq(tunnel->conn, sa->conn) &&
+		   streq(tunnel->child, sa->child) && streq(tunnel->peer, sa->peer);
+}
+
+/**
+ * Free what a tunnel owns of its target: endpoints, owner and settings.
+ */
+static void tunnel_clear_target(tunnel_t *tunnel)
 {
 	DESTROY_IF(tunnel->spec.local);
 	DESTROY_IF(tunnel->spec.remote);
 	free(tunnel->spec.owner);
 	free(tunnel->conn);
 	free(tunnel->child);
+	free(tunnel->peer);
 	vti_config_destroy(tunnel->spec.cfg);
+}
+
+/**
+ * Point a tunnel at the endpoints, owner and settings of an SA. A dynamic
+ * tunnel keeps the name it has: its device stays the spoke's.
+ */
+static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
+{
+	char name[IFNAMSIZ] = "";
+
+	if (tunnel->dynamic && tunnel->spec.cfg)
+	{
+		memcpy(name, name_of(tunnel), sizeof(name));
+	}
+	tunnel_clear_target(tunnel);
 	tunnel->spec.local = sa->local->clone(sa->local);
 	tunnel->spec.remote = sa->remote->clone(sa->remote);
 	tunnel->conn = strdup(sa->conn);
 	tunnel->child = strdup(sa->child);
+	tunnel->peer = strdup(sa->peer ?: "");
 	if (asprintf(&tunnel->spec.owner, "%s/%s", sa->conn, sa->child) < 0)
 	{
 		tunnel->spec.owner = strdup("?");
 	}
 	tunnel->spec.cfg = vti_config_clone(sa->cfg);
+	if (*name)
+	{
+		memcpy(tunnel->spec.cfg->name, name, sizeof(name));
+	}
 	tunnel->spec.overhead = sa->overhead;
 	tunnel->dynamic = sa->dynamic;
 }
@@ -205,41 +306,44 @@ static tunnel_t *tunnel_create(vti_sa_t *sa)
  */
 static void tunnel_destroy(tunnel_t *tunnel)
 {
-	DESTROY_IF(tunnel->spec.local);
-	DESTROY_IF(tunnel->spec.remote);
-	free(tunnel->spec.owner);
-	free(tunnel->conn);
-	free(tunnel->child);
-	vti_config_destroy(tunnel->spec.cfg);
+	tunnel_clear_target(tunnel);
 	vti_strings_destroy(tunnel->spec.routes);
-	array_destroy_function(tunnel->sas, (void*)ref_destroy, NULL);
+	array_destroy_function(tunnel->sas, (void*)sa_destroy, NULL);
 	free(tunnel);
 }
 
 /**
  * Tell the driver what a tunnel's device should look like now.
  */
-static bool tunnel_apply(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						 bool up)
+static vti_link_result_t tunnel_apply(private_vti_tunnels_t *this,
+									  tunnel_t *tunnel, bool up)
 {
 	update_routes(tunnel);
 	return this->link->set(this->link, &tunnel->spec, up);
 }
 
 /**
- * Whether a tunnel runs between the endpoints of an SA, with another key:
- * the kernel allows one VTI per pair of endpoints, whatever its key.
+ * File a tunnel under another key; its device is re-keyed on the next
+ * apply.
  */
-static bool shares_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
+static void tunnel_rekey(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						 uint32_t key)
 {
-	return tunnel->spec.key != sa->key && same_endpoints(tunnel, sa);
+	if (tunnel->spec.key == key)
+	{
+		return;
+	}
+	this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+	tunnel->spec.key = key;
+	this->tunnels->put(this->tunnels, num_key(key), tunnel);
 }
 
 /**
- * Find an active tunnel between the endpoints of an SA, with another key.
+ * Find an active tunnel other than the one given between the endpoints of
+ * an SA: the kernel allows one VTI per pair of endpoints, whatever its key.
  */
 static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
-									  vti_sa_t *sa)
+									  tunnel_t *own, vti_sa_t *sa)
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel, *found = NULL;
@@ -247,7 +351,7 @@ static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		if (sa_count(tunnel) && shares_endpoints(tunnel, sa))
+		if (tunnel != own && sa_count(tunnel) && same_endpoints(tunnel, sa))
 		{
 			found = tunnel;
 		}
@@ -257,10 +361,66 @@ static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
 }
 
 /**
- * Remove idle tunnels between the endpoints of an SA with another key, so
- * that the SA's device can be made.
+ * Find the dynamic tunnel of the spoke an SA belongs to, NULL if none.
  */
-static void retire_idle_twins(private_vti_tunnels_t *this, vti_sa_t *sa)
+static tunnel_t *find_spoke(private_vti_tunnels_t *this, vti_sa_t *sa)
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel, *found = NULL;
+
+	if (!sa->dynamic)
+	{
+		return NULL;
+	}
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		if (serves_spoke(tunnel, sa))
+		{
+			found = tunnel;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Find a tunnel other than the one given that uses a device name.
+ */
+static tunnel_t *find_by_name(private_vti_tunnels_t *this, tunnel_t *own,
+							  char *name)
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel, *found = NULL;
+
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		if (tunnel != own && streq(name_of(tunnel), name))
+		{
+			found = tunnel;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Remove a tunnel's device and forget the tunnel.
+ */
+static void tunnel_remove(private_vti_tunnels_t *this, tunnel_t *tunnel)
+{
+	this->link->remove(this->link, &tunnel->spec);
+	this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+	tunnel_destroy(tunnel);
+}
+
+/**
+ * Remove idle tunnels other than the one given between the endpoints of an
+ * SA, so that the SA's device can be made.
+ */
+static void retire_idle_twins(private_vti_tunnels_t *this, tunnel_t *own,
+							  vti_sa_t *sa)
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel;
@@ -268,7 +428,7 @@ static void retire_idle_twins(private_vti_tunnels_t *this, vti_sa_t *sa)
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		if (!sa_count(tunnel) && shares_endpoints(tunnel, sa))
+		if (tunnel != own && !sa_count(tunnel) && same_endpoints(tunnel, sa))
 		{
 			DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u of '%s' wants "
 				 "its endpoints %H === %H", name_of(tunnel),
@@ -283,83 +443,131 @@ static void retire_idle_twins(private_vti_tunnels_t *this, vti_sa_t *sa)
 }
 
 /**
- * Find another tunnel that uses a device name, NULL if none does.
+ * Whether an SA may have the tunnel given (NULL for a new one), and if
+ * not, which tunnel is in the way.
  */
-static tunnel_t *find_by_name(private_vti_tunnels_t *this, char *name,
-							  uint32_t key)
+static claim_t check_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						   vti_sa_t *sa, tunnel_t **other)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel, *found = NULL;
+	char *name = sa->cfg->name;
 
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	*other = tunnel;
+	if (tunnel && tunnel->dynamic != sa->dynamic)
 	{
-		if (tunnel->spec.key != key && streq(name_of(tunnel), name))
-		{
-			found = tunnel;
+		return CLAIM_KIND_MISMATCH;
+	}
+	if (tunnel && sa_count(tunnel) && !same_endpoints(tunnel, sa) &&
+		!serves_spoke(tunnel, sa))
+	{
+		return CLAIM_KEY_ELSEWHERE;
+	}
+	*other = find_endpoint_holder(this, tunnel, sa);
+	if (*other)
+	{
+		return CLAIM_ENDPOINTS_TAKEN;
+	}
+	if (tunnel && tunnel->dynamic)
+	{
+		name = name_of(tunnel);
+	}
+	*other = find_by_name(this, tunnel, name);
+	if (*other)
+	{
+		return CLAIM_NAME_TAKEN;
+	}
+	return CLAIM_OK;
+}
+
+/**
+ * Log why an SA gets no VTI for now.
+ */
+static void log_refusal(vti_sa_t *sa, claim_t claim, tunnel_t *other)
+{
+	switch (claim)
+	{
+		case CLAIM_KEY_ELSEWHERE:
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI yet: key "
+				 "%u is held by %s for %H === %H (%s); it gets the key when "
+				 "those SAs are gone, or give this child another mark",
+				 sa->child, sa->id, sa->conn, sa->key, name_of(other),
+				 other->spec.local, other->spec.remote, other->spec.owner);
 			break;
-		}
+		case CLAIM_KIND_MISMATCH:
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI yet: its "
+				 "%s %u is the %s of %s (%s); give fixed-key children marks "
+				 "above the number of %%unique SAs charon will allocate",
+				 sa->child, sa->id, sa->conn,
+				 sa->dynamic ? "%unique mark" : "key", sa->key,
+				 other->dynamic ? "%unique mark" : "fixed key",
+				 name_of(other), other->spec.owner);
+			break;
+		case CLAIM_ENDPOINTS_TAKEN:
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI yet: %s "
+				 "(key %u, %s) runs between %H === %H already, and the "
+				 "kernel allows one VTI per pair of endpoints; give all "
+				 "children to this peer one mark", sa->child, sa->id,
+				 sa->conn, name_of(other), other->spec.key,
+				 other->spec.owner, sa->local, sa->remote);
+			break;
+		case CLAIM_NAME_TAKEN:
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI yet: the "
+				 "name %s is taken by key %u (%s); give the "
+				 "charon.plugins.vti name setting a %%k", sa->child, sa->id,
+				 sa->conn, name_of(other), other->spec.key,
+				 other->spec.owner);
+			break;
+		case CLAIM_OK:
+			break;
 	}
-	enumerator->destroy(enumerator);
-	return found;
 }
 
 /**
- * Whether an SA may have the key and name it wants; logs why not.
+ * Find the tunnel an SA gets, creating, retargeting or re-keying it as
+ * needed; NULL if it cannot have one now (logged unless quiet). Tells
+ * whether a tunnel with SAs was re-keyed for a spoke's successor.
  */
-static bool may_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
-					  vti_sa_t *sa)
+static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
+							  bool quiet, bool *rekeyed)
 {
-	tunnel_t *other;
-
-	if (tunnel && sa_count(tunnel) && !same_endpoints(tunnel, sa))
-	{
-		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: key %u is "
-			 "held by %s for %H === %H (%s); give this child another mark",
-			 sa->child, sa->id, sa->conn, sa->key, name_of(tunnel),
-			 tunnel->spec.local, tunnel->spec.remote, tunnel->spec.owner);
-		return FALSE;
-	}
-	other = find_endpoint_holder(this, sa);
-	if (other)
-	{
-		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: %s (key %u, "
-			 "%s) runs between %H === %H already, and the kernel allows one "
-			 "VTI per pair of endpoints; give all children to this peer one "
-			 "mark", sa->child, sa->id, sa->conn, name_of(other),
-			 other->spec.key, other->spec.owner, sa->local, sa->remote);
-		return FALSE;
-	}
-	other = find_by_name(this, sa->cfg->name, sa->key);
-	if (other)
-	{
-		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' gets no VTI: the name %s "
-			 "is taken by key %u (%s); give the charon.plugins.vti name "
-			 "setting a %%k", sa->child, sa->id, sa->conn, sa->cfg->name,
-			 other->spec.key, other->spec.owner);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/**
- * Find the tunnel for an SA's key, creating or retargeting it as needed.
- * Returns NULL if the key or the name is held by another tunnel.
- */
-static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa)
-{
-	tunnel_t *tunnel;
+	tunnel_t *tunnel, *other;
+	claim_t claim;
 
 	tunnel = this->tunnels->get(this->tunnels, num_key(sa->key));
-	if (!may_claim(this, tunnel, sa))
+	if (!tunnel)
 	{
+		tunnel = find_spoke(this, sa);
+	}
+	else if (tunnel->dynamic && !sa->dynamic && !sa_count(tunnel))
+	{	/* a spoke's idle device waiting for a successor gives way */
+		DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u is '%s''s now",
+			 name_of(tunnel), tunnel->spec.owner, sa->key, sa->conn);
+		tunnel_remove(this, tunnel);
+		tunnel = NULL;
+	}
+	claim = check_claim(this, tunnel, sa, &other);
+	if (claim != CLAIM_OK)
+	{
+		if (!quiet)
+		{
+			log_refusal(sa, claim, other);
+		}
 		return NULL;
 	}
-	retire_idle_twins(this, sa);
+	retire_idle_twins(this, tunnel, sa);
 	if (!tunnel)
 	{
 		tunnel = tunnel_create(sa);
 		this->tunnels->put(this->tunnels, num_key(sa->key), tunnel);
+	}
+	else if (tunnel->dynamic && tunnel->spec.key != sa->key)
+	{
+		DBG1(DBG_CFG, "vti: %s (%s) is re-keyed from %u to %u for CHILD_SA "
+			 "%s{%u}, the spoke's successor", name_of(tunnel),
+			 tunnel->spec.owner, tunnel->spec.key, sa->key, sa->child,
+			 sa->id);
+		tunnel_rekey(this, tunnel, sa->key);
+		tunnel_retarget(tunnel, sa);
+		*rekeyed = TRUE;
 	}
 	else if (!sa_count(tunnel))
 	{
@@ -369,46 +577,58 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa)
 }
 
 /**
- * Forget a tunnel that has no SAs.
+ * Record an SA as holding a tunnel's key; the newest SA sets the overhead.
  */
-static void forget_tunnel(private_vti_tunnels_t *this, tunnel_t *tunnel)
+static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
+				   vti_sa_t *sa)
 {
-	this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
-	tunnel_destroy(tunnel);
-}
-
-/**
- * Record an SA as holding a tunnel's key.
- */
-static void add_ref(private_vti_tunnels_t *this, tunnel_t *tunnel,
-					vti_sa_t *sa)
-{
-	sa_ref_t *ref;
-
-	INIT(ref,
-		.id = sa->id,
-		.ike_id = sa->ike_id,
-		.remote_ts = vti_strings_clone(sa->remote_ts),
-	);
-	if (asprintf(&ref->name, "%s/%s", sa->conn, sa->child) < 0)
-	{
-		ref->name = strdup("?");
-	}
-	array_insert(tunnel->sas, ARRAY_TAIL, ref);
+	array_insert(tunnel->sas, ARRAY_TAIL, sa_clone(sa));
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
+	tunnel->spec.overhead = sa->overhead;
+	tunnel->idle_since = 0;
 }
 
 /**
- * Bring up the device of a tunnel whose first SA arrives.
+ * Take an SA off a tunnel's list; the caller frees it.
+ */
+static vti_sa_t *drop_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						 uint32_t id)
+{
+	vti_sa_t *sa;
+	int i;
+
+	this->by_sa->remove(this->by_sa, num_key(id));
+	for (i = 0; i < sa_count(tunnel); i++)
+	{
+		if (array_get(tunnel->sas, i, &sa) && sa->id == id)
+		{
+			array_remove(tunnel->sas, i, NULL);
+			return sa;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * Bring up the device of a tunnel whose first SA arrives. On failure the
+ * SA leaves it again, and a tunnel made for it is forgotten.
  */
 static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 						vti_sa_t *sa)
 {
-	add_ref(this, tunnel, sa);
+	add_sa(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{
-		this->by_sa->remove(this->by_sa, num_key(sa->id));
-		forget_tunnel(this, tunnel);
+		sa_destroy(drop_sa(this, tunnel, sa->id));
+		if (tunnel->dynamic)
+		{	/* a spoke's device left down would serve nobody */
+			tunnel_remove(this, tunnel);
+		}
+		else
+		{
+			this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+			tunnel_destroy(tunnel);
+		}
 		return FALSE;
 	}
 	DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of '%s' "
@@ -418,99 +638,168 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 }
 
 /**
- * Add an SA to a tunnel whose device is up already.
+ * Add an SA to a tunnel whose device is up already; the device changes
+ * only if the SA brings a new key, endpoints, overhead or routes.
  */
 static void another_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						  vti_sa_t *sa)
+						  vti_sa_t *sa, bool changed)
 {
-	add_ref(this, tunnel, sa);
+	vti_overhead_t overhead = tunnel->spec.overhead;
+
+	add_sa(this, tunnel, sa);
+	changed |= update_routes(tunnel);
+	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
 	DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA %s{%u} of '%s' joins, %d with "
 		 "key %u", name_of(tunnel), sa->child, sa->id, sa->conn,
 		 sa_count(tunnel), tunnel->spec.key);
-	if (update_routes(tunnel))
+	if (changed)
 	{
 		this->link->set(this->link, &tunnel->spec, TRUE);
 	}
 }
 
+/**
+ * Give an SA its device if it can have one now; FALSE if not.
+ */
+static bool place_sa(private_vti_tunnels_t *this, vti_sa_t *sa, bool quiet)
+{
+	tunnel_t *tunnel;
+	bool rekeyed = FALSE;
+
+	tunnel = claim_tunnel(this, sa, quiet, &rekeyed);
+	if (!tunnel)
+	{
+		return FALSE;
+	}
+	if (sa_count(tunnel))
+	{
+		another_sa_up(this, tunnel, sa, rekeyed);
+		return TRUE;
+	}
+	return first_sa_up(this, tunnel, sa);
+}
+
+/**
+ * Remember an SA that has no device for now.
+ */
+static void wait_for_device(private_vti_tunnels_t *this, vti_sa_t *sa)
+{
+	vti_sa_t *old;
+
+	old = this->waiting->put(this->waiting, num_key(sa->id), sa_clone(sa));
+	if (old)
+	{
+		sa_destroy(old);
+	}
+}
+
+/**
+ * Try again to place the SAs that have no device yet.
+ */
+static void place_waiting(private_vti_tunnels_t *this)
+{
+	enumerator_t *enumerator;
+	array_t *ids;
+	vti_sa_t *sa;
+	uintptr_t id;
+
+	if (!this->waiting->get_count(this->waiting))
+	{
+		return;
+	}
+	ids = array_create(sizeof(uintptr_t), 0);
+	enumerator = this->waiting->create_enumerator(this->waiting);
+	while (enumerator->enumerate(enumerator, NULL, &sa))
+	{
+		id = sa->id;
+		array_insert(ids, ARRAY_TAIL, &id);
+	}
+	enumerator->destroy(enumerator);
+	while (array_remove(ids, ARRAY_HEAD, &id))
+	{
+		sa = this->waiting->get(this->waiting, (void*)id);
+		if (sa && place_sa(this, sa, TRUE))
+		{
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' has its VTI now",
+				 sa->child, sa->id, sa->conn);
+			this->waiting->remove(this->waiting, (void*)id);
+			sa_destroy(sa);
+		}
+	}
+	array_destroy(ids);
+}
+
+/**
+ * Whether an SA is known to the table, with a device or waiting.
+ */
+static bool is_known(private_vti_tunnels_t *this, uint32_t id)
+{
+	return this->by_sa->get(this->by_sa, num_key(id)) ||
+		   this->waiting->get(this->waiting, num_key(id));
+}
+
 METHOD(vti_tunnels_t, sa_up, void,
 	private_vti_tunnels_t *this, vti_sa_t *sa)
 {
-	tunnel_t *tunnel;
-
 	this->mutex->lock(this->mutex);
-	if (!this->by_sa->get(this->by_sa, num_key(sa->id)))
+	if (!is_known(this, sa->id) && !place_sa(this, sa, FALSE))
 	{
-		tunnel = claim_tunnel(this, sa);
-		if (tunnel && sa_count(tunnel))
-		{
-			another_sa_up(this, tunnel, sa);
-		}
-		else if (tunnel)
-		{
-			first_sa_up(this, tunnel, sa);
-		}
+		wait_for_device(this, sa);
 	}
 	this->mutex->unlock(this->mutex);
-}
-
-/**
- * Find the reference of a tunnel to one of its SAs, NULL if none.
- */
-static sa_ref_t *find_ref(tunnel_t *tunnel, uint32_t id, int *index)
-{
-	sa_ref_t *ref;
-	int i;
-
-	for (i = 0; i < sa_count(tunnel); i++)
-	{
-		if (array_get(tunnel->sas, i, &ref) && ref->id == id)
-		{
-			if (index)
-			{
-				*index = i;
-			}
-			return ref;
-		}
-	}
-	return NULL;
-}
-
-/**
- * Take an SA off a tunnel's list; the caller frees it.
- */
-static sa_ref_t *drop_ref(tunnel_t *tunnel, uint32_t id)
-{
-	sa_ref_t *ref;
-	int i;
-
-	ref = find_ref(tunnel, id, &i);
-	if (ref)
-	{
-		array_remove(tunnel->sas, i, NULL);
-	}
-	return ref;
 }
 
 /**
  * Take down a tunnel whose last SA went away.
  */
 static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						sa_ref_t *ref)
+						vti_sa_t *last)
 {
+	if (tunnel->dynamic && this->successor_wait)
+	{
+		DBG1(DBG_CFG, "vti: %s down: CHILD_SA %s{%u} of '%s', the last with "
+			 "key %u, is gone; the device waits up to %us for the spoke's "
+			 "successor", name_of(tunnel), last->child, last->id, last->conn,
+			 tunnel->spec.key, this->successor_wait);
+		tunnel->idle_since = time_monotonic(NULL);
+		tunnel_apply(this, tunnel, FALSE);
+		return;
+	}
 	if (tunnel->dynamic ||
 		tunnel->spec.cfg->down_action == VTI_DOWN_ACTION_DELETE)
 	{
-		DBG1(DBG_CFG, "vti: %s removed: CHILD_SA {%u} of %s, the last with "
-			 "key %u, is gone", name_of(tunnel), ref->id, ref->name,
-			 tunnel->spec.key);
-		this->link->remove(this->link, &tunnel->spec);
-		forget_tunnel(this, tunnel);
+		DBG1(DBG_CFG, "vti: %s removed: CHILD_SA %s{%u} of '%s', the last "
+			 "with key %u, is gone", name_of(tunnel), last->child, last->id,
+			 last->conn, tunnel->spec.key);
+		tunnel_remove(this, tunnel);
 		return;
 	}
-	DBG1(DBG_CFG, "vti: %s down: CHILD_SA {%u} of %s, the last with key %u, "
-		 "is gone", name_of(tunnel), ref->id, ref->name, tunnel->spec.key);
+	DBG1(DBG_CFG, "vti: %s down: CHILD_SA %s{%u} of '%s', the last with key "
+		 "%u, is gone", name_of(tunnel), last->child, last->id, last->conn,
+		 tunnel->spec.key);
 	tunnel_apply(this, tunnel, FALSE);
+}
+
+/**
+ * Align a tunnel that keeps SAs after one left: a dynamic device follows
+ * its newest SA's key and endpoints, any device its routes.
+ */
+static void tunnel_shrunk(private_vti_tunnels_t *this, tunnel_t *tunnel)
+{
+	vti_sa_t *newest = newest_sa(tunnel);
+	bool changed = update_routes(tunnel);
+
+	if (tunnel->dynamic && (newest->key != tunnel->spec.key ||
+							!same_endpoints(tunnel, newest)))
+	{
+		tunnel_rekey(this, tunnel, newest->key);
+		tunnel_retarget(tunnel, newest);
+		changed = TRUE;
+	}
+	if (changed)
+	{
+		tunnel_apply(this, tunnel, TRUE);
+	}
 }
 
 /**
@@ -521,29 +810,33 @@ static void release_sa(private_vti_tunnels_t *this, uint32_t id,
 					   level_t level)
 {
 	tunnel_t *tunnel;
-	sa_ref_t *ref;
+	vti_sa_t *sa;
 
-	tunnel = this->by_sa->remove(this->by_sa, num_key(id));
+	sa = this->waiting->remove(this->waiting, num_key(id));
+	if (sa)
+	{
+		sa_destroy(sa);
+		return;
+	}
+	tunnel = this->by_sa->get(this->by_sa, num_key(id));
 	if (!tunnel)
 	{
 		return;
 	}
-	ref = drop_ref(tunnel, id);
+	sa = drop_sa(this, tunnel, id);
 	if (sa_count(tunnel))
 	{
 		dbg(DBG_CFG, level, "vti: %s stays up: CHILD_SA {%u} gone, %d left "
-			"with key %u (it served %s)", name_of(tunnel), id,
-			sa_count(tunnel), tunnel->spec.key, ref->name);
-		if (update_routes(tunnel))
-		{
-			this->link->set(this->link, &tunnel->spec, TRUE);
-		}
+			"with key %u (it served %s/%s)", name_of(tunnel), id,
+			sa_count(tunnel), tunnel->spec.key, sa->conn, sa->child);
+		tunnel_shrunk(this, tunnel);
 	}
 	else
 	{
-		tunnel_idle(this, tunnel, ref);
+		tunnel_idle(this, tunnel, sa);
 	}
-	ref_destroy(ref);
+	sa_destroy(sa);
+	place_waiting(this);
 }
 
 METHOD(vti_tunnels_t, sa_down, void,
@@ -562,81 +855,108 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
 	this->mutex->unlock(this->mutex);
 }
 
+/**
+ * Add a rekeyed SA's successor to its tunnel: its selectors and overhead
+ * are the successor's own.
+ */
+static void successor_joins(private_vti_tunnels_t *this, tunnel_t *tunnel,
+							uint32_t old_id, vti_sa_t *sa)
+{
+	vti_overhead_t overhead = tunnel->spec.overhead;
+	bool changed;
+
+	add_sa(this, tunnel, sa);
+	changed = update_routes(tunnel);
+	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
+	DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
+		 name_of(tunnel), old_id, sa->id);
+	if (changed)
+	{
+		this->link->set(this->link, &tunnel->spec, TRUE);
+	}
+}
+
 METHOD(vti_tunnels_t, sa_rekeyed, void,
-	private_vti_tunnels_t *this, uint32_t old_id, uint32_t new_id)
+	private_vti_tunnels_t *this, uint32_t old_id, vti_sa_t *sa)
 {
 	tunnel_t *tunnel;
-	sa_ref_t *old, *ref;
+	bool was_waiting;
 
 	this->mutex->lock(this->mutex);
-	tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
-	if (tunnel && !this->by_sa->get(this->by_sa, num_key(new_id)))
+	if (!is_known(this, sa->id))
 	{
-		old = find_ref(tunnel, old_id, NULL);
-		INIT(ref,
-			.id = new_id,
-			.ike_id = old->ike_id,
-			.remote_ts = vti_strings_clone(old->remote_ts),
-			.name = strdup(old->name),
-		);
-		array_insert(tunnel->sas, ARRAY_TAIL, ref);
-		this->by_sa->put(this->by_sa, num_key(new_id), tunnel);
-		DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
-			 name_of(tunnel), old_id, new_id);
+		tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
+		was_waiting = this->waiting->get(this->waiting,
+										 num_key(old_id)) != NULL;
+		if (tunnel && tunnel->spec.key == sa->key)
+		{
+			successor_joins(this, tunnel, old_id, sa);
+		}
+		else if (!place_sa(this, sa, was_waiting))
+		{
+			wait_for_device(this, sa);
+		}
 	}
 	this->mutex->unlock(this->mutex);
 }
 
 /**
- * Whether any SA of a tunnel belongs to an IKE_SA.
+ * The move of an SA, NULL if it is not among the moves.
  */
-static bool has_ike_sa(tunnel_t *tunnel, uint32_t ike_id)
+static vti_sa_move_t *find_move(vti_sa_move_t *moves, u_int count,
+								uint32_t id)
 {
-	sa_ref_t *ref;
+	u_int i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (moves[i].id == id)
+		{
+			return &moves[i];
+		}
+	}
+	return NULL;
+}
+
+/**
+ * Whether every SA of a tunnel moves.
+ */
+static bool all_move(tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
+{
+	vti_sa_t *sa;
 	int i;
 
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
-		if (array_get(tunnel->sas, i, &ref) && ref->ike_id == ike_id)
+		if (array_get(tunnel->sas, i, &sa) &&
+			!find_move(moves, count, sa->id))
 		{
-			return TRUE;
+			return FALSE;
 		}
 	}
-	return FALSE;
-}
-
-METHOD(vti_tunnels_t, ike_rekeyed, void,
-	private_vti_tunnels_t *this, uint32_t old_ike, uint32_t new_ike)
-{
-	enumerator_t *enumerator;
-	tunnel_t *tunnel;
-	sa_ref_t *ref;
-	int i;
-
-	this->mutex->lock(this->mutex);
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
-	{
-		for (i = 0; i < sa_count(tunnel); i++)
-		{
-			if (array_get(tunnel->sas, i, &ref) && ref->ike_id == old_ike)
-			{
-				ref->ike_id = new_ike;
-			}
-		}
-	}
-	enumerator->destroy(enumerator);
-	this->mutex->unlock(this->mutex);
+	return TRUE;
 }
 
 /**
- * Move one tunnel's device to new endpoints, in place.
+ * Move a tunnel's device and SAs to new endpoints, in place.
  */
 static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						host_t *local, host_t *remote)
+						vti_sa_move_t *moves, u_int count, host_t *local,
+						host_t *remote)
 {
+	vti_overhead_t overhead = tunnel->spec.overhead;
+	vti_sa_t *sa;
+	int i;
+
+	for (i = 0; i < sa_count(tunnel); i++)
+	{
+		array_get(tunnel->sas, i, &sa);
+		sa_move(sa, local, remote, find_move(moves, count, sa->id)->overhead);
+	}
+	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
-		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote))
+		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
+		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
 	{
 		return;
 	}
@@ -650,23 +970,120 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel_apply(this, tunnel, TRUE);
 }
 
-METHOD(vti_tunnels_t, ike_moved, void,
-	private_vti_tunnels_t *this, uint32_t ike_id, host_t *local,
-	host_t *remote)
+/**
+ * Take the moving SAs off a tunnel that other SAs keep between the old
+ * endpoints: they wait for the key there.
+ */
+static void tunnel_split(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						 vti_sa_move_t *moves, u_int count, host_t *local,
+						 host_t *remote)
 {
-	enumerator_t *enumerator;
+	vti_sa_move_t *move;
+	vti_sa_t *sa;
+	int i;
+
+	for (i = sa_count(tunnel) - 1; i >= 0; i--)
+	{
+		array_get(tunnel->sas, i, &sa);
+		move = find_move(moves, count, sa->id);
+		if (!move)
+		{
+			continue;
+		}
+		sa = drop_sa(this, tunnel, sa->id);
+		sa_move(sa, local, remote, move->overhead);
+		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
+			 "%s stays between %H === %H for other SAs with key %u; the "
+			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
+			 local, remote, name_of(tunnel), tunnel->spec.local,
+			 tunnel->spec.remote, tunnel->spec.key);
+		this->waiting->put(this->waiting, num_key(sa->id), sa);
+	}
+	tunnel_shrunk(this, tunnel);
+}
+
+/**
+ * Whether an array of pointers holds one.
+ */
+static bool array_holds(array_t *array, void *ptr)
+{
+	void *current;
+	int i;
+
+	for (i = 0; i < array_count(array); i++)
+	{
+		if (array_get(array, i, &current) && current == ptr)
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * The tunnels that hold any of the moving SAs, each once.
+ */
+static array_t *moving_tunnels(private_vti_tunnels_t *this,
+							   vti_sa_move_t *moves, u_int count)
+{
+	array_t *tunnels;
+	tunnel_t *tunnel;
+	u_int i;
+
+	tunnels = array_create(0, 0);
+	for (i = 0; i < count; i++)
+	{
+		tunnel = this->by_sa->get(this->by_sa, num_key(moves[i].id));
+		if (tunnel && !array_holds(tunnels, tunnel))
+		{
+			array_insert(tunnels, ARRAY_TAIL, tunnel);
+		}
+	}
+	return tunnels;
+}
+
+/**
+ * Move the waiting SAs among the moves to the new endpoints.
+ */
+static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
+						 u_int count, host_t *local, host_t *remote)
+{
+	vti_sa_t *sa;
+	u_int i;
+
+	for (i = 0; i < count; i++)
+	{
+		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
+		if (sa)
+		{
+			sa_move(sa, local, remote, moves[i].overhead);
+		}
+	}
+}
+
+METHOD(vti_tunnels_t, ike_moved, void,
+	private_vti_tunnels_t *this, vti_sa_move_t *moves, u_int count,
+	host_t *local, host_t *remote)
+{
+	array_t *tunnels;
 	tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	move_waiting(this, moves, count, local, remote);
+	tunnels = moving_tunnels(this, moves, count);
+	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
 	{
-		if (has_ike_sa(tunnel, ike_id))
+		if (all_move(tunnel, moves, count))
 		{
-			tunnel_move(this, tunnel, local, remote);
+			tunnel_move(this, tunnel, moves, count, local, remote);
+		}
+		else
+		{
+			tunnel_split(this, tunnel, moves, count, local, remote);
 		}
 	}
-	enumerator->destroy(enumerator);
+	array_destroy(tunnels);
+	place_waiting(this);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -694,22 +1111,140 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel_apply(this, tunnel, sa_count(tunnel) > 0);
 }
 
+/**
+ * The new settings of a tunnel, under the naming rules: a dynamic device
+ * keeps its name, and no two devices get the same one.
+ */
+static vti_config_t *resolve_for(private_vti_tunnels_t *this,
+								 tunnel_t *tunnel,
+								 vti_config_t *(*resolve)(char*, char*,
+														  uint32_t))
+{
+	vti_config_t *cfg;
+	tunnel_t *other;
+
+	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.key);
+	if (streq(cfg->name, name_of(tunnel)))
+	{
+		return cfg;
+	}
+	other = tunnel->dynamic ? NULL : find_by_name(this, tunnel, cfg->name);
+	if (other)
+	{
+		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
+			 "by key %u (%s); give the charon.plugins.vti name setting a %%k",
+			 name_of(tunnel), tunnel->spec.owner, cfg->name,
+			 other->spec.key, other->spec.owner);
+	}
+	if (other || tunnel->dynamic)
+	{
+		memcpy(cfg->name, name_of(tunnel), sizeof(cfg->name));
+	}
+	return cfg;
+}
+
+/**
+ * Give an SA the current settings.
+ */
+static void resolve_sa(vti_sa_t *sa,
+					   vti_config_t *(*resolve)(char*, char*, uint32_t))
+{
+	vti_config_destroy(sa->cfg);
+	sa->cfg = resolve(sa->conn, sa->child, sa->key);
+}
+
 METHOD(vti_tunnels_t, reconfigure, void,
 	private_vti_tunnels_t *this,
 	vti_config_t *(*resolve)(char *conn, char *child, uint32_t key))
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel;
+	vti_sa_t *sa;
+	int i;
 
 	this->mutex->lock(this->mutex);
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		tunnel_reconfigure(this, tunnel,
-						   resolve(tunnel->conn, tunnel->child,
-								   tunnel->spec.key));
+		for (i = 0; i < sa_count(tunnel); i++)
+		{
+			array_get(tunnel->sas, i, &sa);
+			resolve_sa(sa, resolve);
+		}
+		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel, resolve));
 	}
 	enumerator->destroy(enumerator);
+	enumerator = this->waiting->create_enumerator(this->waiting);
+	while (enumerator->enumerate(enumerator, NULL, &sa))
+	{
+		resolve_sa(sa, resolve);
+	}
+	enumerator->destroy(enumerator);
+	place_waiting(this);
+	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Whether a dynamic tunnel has waited for a successor long enough.
+ */
+static bool successor_late(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						   time_t now)
+{
+	return tunnel->dynamic && !sa_count(tunnel) && tunnel->idle_since &&
+		   now - tunnel->idle_since >= (time_t)this->successor_wait;
+}
+
+/**
+ * Restore a tunnel's device if it drifted from what its SAs need.
+ */
+static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
+{
+	vti_sa_t *sa = newest_sa(tunnel);
+
+	switch (this->link->set(this->link, &tunnel->spec, TRUE))
+	{
+		case VTI_LINK_CREATED:
+			DBG1(DBG_CFG, "vti: %s restored: it was gone while CHILD_SA "
+				 "%s{%u} of '%s' is installed", name_of(tunnel), sa->child,
+				 sa->id, sa->conn);
+			break;
+		case VTI_LINK_CHANGED:
+			DBG1(DBG_CFG, "vti: %s repaired: it was down or changed while "
+				 "CHILD_SA %s{%u} of '%s' is installed", name_of(tunnel),
+				 sa->child, sa->id, sa->conn);
+			break;
+		default:
+			break;
+	}
+}
+
+METHOD(vti_tunnels_t, reconcile, void,
+	private_vti_tunnels_t *this)
+{
+	enumerator_t *enumerator;
+	tunnel_t *tunnel;
+	time_t now = time_monotonic(NULL);
+
+	this->mutex->lock(this->mutex);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		if (successor_late(this, tunnel, now))
+		{
+			DBG1(DBG_CFG, "vti: %s (%s) removed: no successor of its spoke "
+				 "came within %us", name_of(tunnel), tunnel->spec.owner,
+				 this->successor_wait);
+			this->tunnels->remove_at(this->tunnels, enumerator);
+			this->link->remove(this->link, &tunnel->spec);
+			tunnel_destroy(tunnel);
+		}
+		else if (sa_count(tunnel))
+		{
+			tunnel_restore(this, tunnel);
+		}
+	}
+	enumerator->destroy(enumerator);
+	place_waiting(this);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -724,11 +1259,23 @@ METHOD(vti_tunnels_t, get_count, u_int,
 	return count;
 }
 
+METHOD(vti_tunnels_t, get_waiting_count, u_int,
+	private_vti_tunnels_t *this)
+{
+	u_int count;
+
+	this->mutex->lock(this->mutex);
+	count = this->waiting->get_count(this->waiting);
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
 METHOD(vti_tunnels_t, destroy, void,
 	private_vti_tunnels_t *this)
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel;
+	vti_sa_t *sa;
 
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
@@ -736,8 +1283,15 @@ METHOD(vti_tunnels_t, destroy, void,
 		tunnel_destroy(tunnel);
 	}
 	enumerator->destroy(enumerator);
+	enumerator = this->waiting->create_enumerator(this->waiting);
+	while (enumerator->enumerate(enumerator, NULL, &sa))
+	{
+		sa_destroy(sa);
+	}
+	enumerator->destroy(enumerator);
 	this->tunnels->destroy(this->tunnels);
 	this->by_sa->destroy(this->by_sa);
+	this->waiting->destroy(this->waiting);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }
@@ -745,7 +1299,7 @@ METHOD(vti_tunnels_t, destroy, void,
 /*
  * Described in header
  */
-vti_tunnels_t *vti_tunnels_create(vti_link_t *link)
+vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 {
 	private_vti_tunnels_t *this;
 
@@ -755,15 +1309,18 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link)
 			.sa_down = _sa_down,
 			.sa_destroyed = _sa_destroyed,
 			.sa_rekeyed = _sa_rekeyed,
-			.ike_rekeyed = _ike_rekeyed,
 			.ike_moved = _ike_moved,
 			.reconfigure = _reconfigure,
+			.reconcile = _reconcile,
 			.get_count = _get_count,
+			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,
 		},
 		.link = link,
+		.successor_wait = successor_wait,
 		.tunnels = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.by_sa = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
+		.waiting = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;

@@ -14,6 +14,7 @@
 #include "vti_link.h"
 
 typedef struct vti_sa_t vti_sa_t;
+typedef struct vti_sa_move_t vti_sa_move_t;
 typedef struct vti_tunnels_t vti_tunnels_t;
 
 /**
@@ -23,9 +24,6 @@ struct vti_sa_t {
 
 	/** unique ID of the CHILD_SA */
 	uint32_t id;
-
-	/** unique ID of the IKE_SA it belongs to */
-	uint32_t ike_id;
 
 	/** VTI key derived from its marks */
 	uint32_t key;
@@ -45,6 +43,10 @@ struct vti_sa_t {
 	/** CHILD_SA name */
 	char *child;
 
+	/** the peer's IKE identity; with conn and child it names the spoke a
+	 *  dynamic tunnel serves */
+	char *peer;
+
 	/** settings of its VTI */
 	vti_config_t *cfg;
 
@@ -56,11 +58,26 @@ struct vti_sa_t {
 };
 
 /**
+ * A CHILD_SA of an IKE_SA whose endpoints moved.
+ */
+struct vti_sa_move_t {
+
+	/** unique ID of the CHILD_SA */
+	uint32_t id;
+
+	/** its ESP overhead between the new endpoints */
+	vti_overhead_t overhead;
+};
+
+/**
  * The table of VTIs: decides what each device should be from the CHILD_SAs
  * that hold its key, and tells the link driver.
  *
- * A device is up while at least one installed CHILD_SA holds its key.
- * All methods are thread-safe.
+ * A device is up while at least one installed CHILD_SA holds its key. An
+ * SA that cannot have its device now (its key, endpoints or name are in
+ * use, or the driver failed) is remembered and placed as soon as that
+ * changes, on its rekeys, or at the next reconcile. All methods are
+ * thread-safe.
  */
 struct vti_tunnels_t {
 
@@ -92,31 +109,26 @@ struct vti_tunnels_t {
 	 * two new SAs; the loser is destroyed too.
 	 *
 	 * @param old_id	unique ID of the replaced CHILD_SA
-	 * @param new_id	unique ID of its successor
+	 * @param sa		its successor; borrowed for the call
 	 */
-	void (*sa_rekeyed)(vti_tunnels_t *this, uint32_t old_id, uint32_t new_id);
+	void (*sa_rekeyed)(vti_tunnels_t *this, uint32_t old_id, vti_sa_t *sa);
 
 	/**
-	 * An IKE_SA was rekeyed: its CHILD_SAs now belong to the new one.
+	 * An IKE_SA's addresses changed (MOBIKE, NAT mapping). A device moves
+	 * with its SAs if all of them belong to that IKE_SA; otherwise the
+	 * moved SAs leave it and wait for the key.
 	 *
-	 * @param old_ike	unique ID of the replaced IKE_SA
-	 * @param new_ike	unique ID of its successor
-	 */
-	void (*ike_rekeyed)(vti_tunnels_t *this, uint32_t old_ike,
-						uint32_t new_ike);
-
-	/**
-	 * An IKE_SA's addresses changed (MOBIKE, NAT mapping).
-	 *
-	 * @param ike_id	unique ID of the IKE_SA
+	 * @param moves		the IKE_SA's CHILD_SAs with a key
+	 * @param count		number of moves
 	 * @param local		its new own address
 	 * @param remote	its new peer address
 	 */
-	void (*ike_moved)(vti_tunnels_t *this, uint32_t ike_id, host_t *local,
-					  host_t *remote);
+	void (*ike_moved)(vti_tunnels_t *this, vti_sa_move_t *moves, u_int count,
+					  host_t *local, host_t *remote);
 
 	/**
-	 * Apply changed settings to every tunnel.
+	 * Apply changed settings to every tunnel, under the rules sa_up()
+	 * keeps (a name in use stays with its tunnel).
 	 *
 	 * @param resolve	gives the current settings of a tunnel
 	 */
@@ -125,11 +137,24 @@ struct vti_tunnels_t {
 												 uint32_t key));
 
 	/**
+	 * Repair drift: restore the devices of tunnels with SAs, remove dynamic
+	 * devices whose successor did not come in time, place waiting SAs.
+	 */
+	void (*reconcile)(vti_tunnels_t *this);
+
+	/**
 	 * Number of tunnels in the table.
 	 *
 	 * @return			tunnels known, up or down
 	 */
 	u_int (*get_count)(vti_tunnels_t *this);
+
+	/**
+	 * Number of installed CHILD_SAs waiting for their device.
+	 *
+	 * @return			SAs without a device
+	 */
+	u_int (*get_waiting_count)(vti_tunnels_t *this);
 
 	/**
 	 * Destroy the table; the devices are the link driver's to clean up.
@@ -141,8 +166,11 @@ struct vti_tunnels_t {
  * Create the tunnel table.
  *
  * @param link			driver the table's decisions go to
+ * @param successor_wait	seconds a dynamic (%unique) device waits, down,
+ *						for a successor of its spoke before it is removed;
+ *						0 removes it with its last SA
  * @return				table
  */
-vti_tunnels_t *vti_tunnels_create(vti_link_t *link);
+vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait);
 
 #endif /** VTI_TUNNELS_H_ @}*/

@@ -22,6 +22,9 @@ struct private_mock_link_t {
 
 	/** name set() refuses, if any */
 	char *failing;
+
+	/** what set() returns when it does not refuse */
+	vti_link_result_t result;
 };
 
 /**
@@ -38,7 +41,7 @@ static void record(private_mock_link_t *this, char *fmt, ...)
 	this->calls->insert_last(this->calls, strdup(buf));
 }
 
-METHOD(vti_link_t, set, bool,
+METHOD(vti_link_t, set, vti_link_result_t,
 	private_mock_link_t *this, vti_link_spec_t *spec, bool up)
 {
 	char routes[256] = "";
@@ -49,7 +52,7 @@ METHOD(vti_link_t, set, bool,
 	if (this->failing && streq(this->failing, spec->cfg->name))
 	{
 		record(this, "refuse %s", spec->cfg->name);
-		return FALSE;
+		return VTI_LINK_FAILED;
 	}
 	enumerator = spec->routes->create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
@@ -60,7 +63,7 @@ METHOD(vti_link_t, set, bool,
 	record(this, "set %s %s key %u %H %H %s%s", spec->cfg->name,
 		   up ? "up" : "down", spec->key, spec->local, spec->remote,
 		   spec->owner, routes);
-	return TRUE;
+	return this->result;
 }
 
 METHOD(vti_link_t, remove_, void,
@@ -83,6 +86,12 @@ METHOD(mock_link_t, fail_for, void,
 {
 	free(this->failing);
 	this->failing = name ? strdup(name) : NULL;
+}
+
+METHOD(mock_link_t, report, void,
+	private_mock_link_t *this, vti_link_result_t result)
+{
+	this->result = result;
 }
 
 METHOD(vti_link_t, destroy, void,
@@ -109,8 +118,10 @@ mock_link_t *mock_link_create(void)
 			},
 			.next_call = _next_call,
 			.fail_for = _fail_for,
+			.report = _report,
 		},
 		.calls = linked_list_create(),
+		.result = VTI_LINK_UNCHANGED,
 	);
 	return &this->public;
 }

@@ -37,6 +37,14 @@ struct mock_link_t {
 	 * @param name		interface name, NULL to fail for none
 	 */
 	void (*fail_for)(mock_link_t *this, char *name);
+
+	/**
+	 * Make set() report this result from now on (default
+	 * VTI_LINK_UNCHANGED), as if the kernel's device had drifted.
+	 *
+	 * @param result	what set() returns when it does not fail
+	 */
+	void (*report)(mock_link_t *this, vti_link_result_t result);
 };
 
 /**

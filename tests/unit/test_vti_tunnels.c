@@ -38,7 +38,7 @@ static int setup(void **state)
 	fixture_t *f = calloc(1, sizeof(*f));
 
 	f->link = mock_link_create();
-	f->tunnels = vti_tunnels_create(&f->link->link);
+	f->tunnels = vti_tunnels_create(&f->link->link, 0);
 	f->a = host_create_from_string("10.9.0.1", 500);
 	f->b = host_create_from_string("10.9.0.2", 500);
 	f->c = host_create_from_string("10.9.0.3", 500);
@@ -94,13 +94,12 @@ static vti_config_t *settings_for(uint32_t key)
 }
 
 /** An SA between two hosts */
-static vti_sa_t sa(uint32_t id, uint32_t ike_id, uint32_t key, host_t *local,
-				   host_t *remote)
+static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 {
 	return (vti_sa_t){
-		.id = id, .ike_id = ike_id, .key = key,
+		.id = id, .key = key,
 		.local = local, .remote = remote,
-		.conn = "net", .child = "net",
+		.conn = "net", .child = "net", .peer = "peer",
 		.cfg = settings_for(key),
 		.remote_ts = empty_ts(),
 	};
@@ -110,6 +109,39 @@ static vti_sa_t sa(uint32_t id, uint32_t ike_id, uint32_t key, host_t *local,
 static void up(fixture_t *f, vti_sa_t s)
 {
 	f->tunnels->sa_up(f->tunnels, &s);
+}
+
+/** Rekey an SA to the successor given */
+static void rekey(fixture_t *f, uint32_t old_id, vti_sa_t s)
+{
+	f->tunnels->sa_rekeyed(f->tunnels, old_id, &s);
+}
+
+/** A %unique SA of a spoke */
+static vti_sa_t spoke_sa(uint32_t id, uint32_t key, host_t *local,
+						 host_t *remote, char *peer)
+{
+	vti_sa_t s = sa(id, key, local, remote);
+
+	s.dynamic = TRUE;
+	s.peer = peer;
+	return s;
+}
+
+/** Move the endpoints of the SAs given, with the overhead of each */
+static void move(fixture_t *f, host_t *local, host_t *remote, int count, ...)
+{
+	vti_sa_move_t moves[8];
+	va_list args;
+	int i;
+
+	va_start(args, count);
+	for (i = 0; i < count; i++)
+	{
+		moves[i] = (vti_sa_move_t){ .id = va_arg(args, uint32_t) };
+	}
+	va_end(args);
+	f->tunnels->ike_moved(f->tunnels, moves, count, local, remote);
 }
 
 /** Assert the next driver call, then none if last */
@@ -138,7 +170,7 @@ static void test_up_down(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 	f->tunnels->sa_down(f->tunnels, 1);
@@ -151,9 +183,9 @@ static void test_refcount(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(2, 2, 15, f->a, f->b));
+	up(f, sa(2, 15, f->a, f->b));
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_no_call(f);
@@ -166,10 +198,10 @@ static void test_rekey_handover(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->sa_rekeyed(f->tunnels, 1, 2);
-	f->tunnels->sa_rekeyed(f->tunnels, 2, 3);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	rekey(f, 2, sa(3, 15, f->a, f->b));
 	expect_no_call(f);
 	/* the replaced SAs are gone: their ids no longer count */
 	f->tunnels->sa_down(f->tunnels, 1);
@@ -185,15 +217,15 @@ static void test_rekey_collision(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->sa_rekeyed(f->tunnels, 1, 2);
-	f->tunnels->sa_rekeyed(f->tunnels, 1, 3);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	rekey(f, 1, sa(3, 15, f->a, f->b));
 	f->tunnels->sa_destroyed(f->tunnels, 2);
 	f->tunnels->sa_destroyed(f->tunnels, 1);
 	expect_no_call(f);
 	/* the winner rekeys again later, then the tunnel is closed */
-	f->tunnels->sa_rekeyed(f->tunnels, 3, 4);
+	rekey(f, 3, sa(4, 15, f->a, f->b));
 	f->tunnels->sa_destroyed(f->tunnels, 3);
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 4);
@@ -208,30 +240,54 @@ static void test_make_before_break(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(2, 2, 15, f->a, f->b));
+	up(f, sa(2, 15, f->a, f->b));
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_no_call(f);
 }
 
-/** A second SA with the same key between other endpoints is refused */
+/** A second SA with the same key between other endpoints waits; a down
+ *  of the waiting SA changes nothing */
 static void test_key_collision(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(2, 2, 15, f->a, f->c));
+	up(f, sa(2, 15, f->a, f->c));
 	expect_no_call(f);
-	/* its down is ignored, and the first still holds the device */
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
 	f->tunnels->sa_down(f->tunnels, 2);
 	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
 	/* once free, the key follows the next SA's endpoints */
-	up(f, sa(3, 3, 15, f->a, f->c));
+	up(f, sa(3, 15, f->a, f->c));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+}
+
+/** A peer reconnects from a new address while its old SA lingers: the new
+ *  SA gets the key, and the device, as soon as the old one is gone */
+static void test_waiting_for_key(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 15, f->a, f->c));
+	expect_no_call(f);
+	/* its rekeys keep it waiting */
+	rekey(f, 2, sa(3, 15, f->a, f->c));
+	f->tunnels->sa_destroyed(f->tunnels, 2);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.3 net/net");
 }
 
 /** Different keys give different devices */
@@ -239,9 +295,9 @@ static void test_two_keys(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(2, 2, 16, f->a, f->c));
+	up(f, sa(2, 16, f->a, f->c));
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
 }
@@ -252,44 +308,92 @@ static void test_endpoints_taken(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(2, 1, 16, f->a, f->b));
+	up(f, sa(2, 16, f->a, f->b));
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 2);
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa(3, 2, 16, f->a, f->b));
+	up(f, sa(3, 16, f->a, f->b));
 	expect_call(f, "remove vti15");
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
 
-/** A refused device leaves no trace; the next SA tries again */
+/** A refused device leaves no tunnel; the SA waits, and its down ends
+ *  that; the next SA tries again */
 static void test_link_refused(void **state)
 {
 	fixture_t *f = *state;
 
 	f->link->fail_for(f->link, "vti15");
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "refuse vti15");
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
 	f->link->fail_for(f->link, NULL);
-	up(f, sa(2, 2, 15, f->a, f->b));
+	up(f, sa(2, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
-/** %unique keys: the device is removed with its last SA */
+/** A transient failure of the driver: the SA gets its device on a later
+ *  rekey or reconcile, not only when its IKE_SA ends */
+static void test_transient_failure(void **state)
+{
+	fixture_t *f = *state;
+
+	f->link->fail_for(f->link, "vti15");
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "refuse vti15");
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	expect_call(f, "refuse vti15");
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	f->link->fail_for(f->link, NULL);
+	rekey(f, 2, sa(3, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_destroyed(f->tunnels, 2);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+
+	f->link->fail_for(f->link, "vti16");
+	up(f, sa(4, 16, f->a, f->c));
+	expect_call(f, "refuse vti16");
+	f->link->fail_for(f->link, NULL);
+	f->tunnels->reconcile(f->tunnels);
+	/* the reconcile checks the active device, then places the waiting SA */
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** The reconcile aligns every device that has SAs, and only those */
+static void test_reconcile(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti16 down key 16 10.9.0.1 10.9.0.3 net/net");
+	f->link->report(f->link, VTI_LINK_CREATED);
+	f->tunnels->reconcile(f->tunnels);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_no_call(f);
+}
+
+/** %unique keys: without a successor wait, the device is removed with its
+ *  last SA */
 static void test_dynamic_removed(void **state)
 {
 	fixture_t *f = *state;
-	vti_sa_t s = sa(1, 1, 1234, f->a, f->b);
-
-	s.dynamic = TRUE;
-	up(f, s);
+	up(f, spoke_sa(1, 1234, f->a, f->b, "s1"));
 	expect_call(f, "set vti1234 up key 1234 10.9.0.1 10.9.0.2 net/net");
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "remove vti1234");
@@ -301,30 +405,51 @@ static void test_ike_moved(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 7, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->ike_moved(f->tunnels, 8, f->a2, f->b);
+	move(f, f->a2, f->b, 1, 8);
 	expect_no_call(f);
-	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
+	move(f, f->a2, f->b, 1, 1);
 	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
 	/* the same addresses again (another port): nothing to do */
-	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
+	move(f, f->a2, f->b, 1, 1);
 	expect_no_call(f);
 }
 
-/** IKE rekey: the children's new IKE_SA is followed on a later move */
-static void test_ike_rekeyed(void **state)
+/** A move that changes the ESP overhead (NAT-T, another family) realigns
+ *  the device, for its automatic MTU */
+static void test_move_overhead(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_move_t natt = { .id = 1, .overhead = { .fixed = 62, .block = 4 } };
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->ike_moved(f->tunnels, &natt, 1, f->a, f->b);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->ike_moved(f->tunnels, &natt, 1, f->a, f->b);
+	expect_no_call(f);
+}
+
+/** A move of one IKE_SA does not drag a device that another IKE_SA's SA
+ *  still uses: the moved SA waits for the key */
+static void test_move_shared_device(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 7, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->ike_rekeyed(f->tunnels, 7, 9);
+	up(f, sa(2, 15, f->a, f->b));
+	move(f, f->a2, f->b, 1, 1);
 	expect_no_call(f);
-	f->tunnels->ike_moved(f->tunnels, 7, f->a2, f->b);
-	expect_no_call(f);
-	f->tunnels->ike_moved(f->tunnels, 9, f->a2, f->b);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
 	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	/* both SAs of one IKE_SA move together, and the device with them */
+	up(f, sa(3, 15, f->a2, f->b));
+	move(f, f->a, f->b, 2, 1, 3);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
 /** A repeated up event for one SA does not count twice */
@@ -332,8 +457,8 @@ static void test_duplicate_event(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
@@ -363,7 +488,7 @@ static void test_down_action_delete(void **state)
 	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
 
 	cfg->down_action = VTI_DOWN_ACTION_DELETE;
-	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, NULL));
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, NULL));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	f->tunnels->sa_down(f->tunnels, 1);
 	expect_call(f, "remove vti15");
@@ -376,15 +501,16 @@ static void test_routes_remote_ts(void **state)
 	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
-	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.1.0.0/16");
-	up(f, sa_with(sa(2, 1, 15, f->a, f->b), vti_config_clone(cfg),
+	up(f, sa_with(sa(2, 15, f->a, f->b), vti_config_clone(cfg),
 				  "10.2.0.0/16"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.1.0.0/16 10.2.0.0/16");
-	/* a rekey changes nothing */
-	f->tunnels->sa_rekeyed(f->tunnels, 2, 3);
+	/* a rekey with the same selectors changes nothing */
+	rekey(f, 2, sa_with(sa(3, 15, f->a, f->b), vti_config_clone(cfg),
+						"10.2.0.0/16"));
 	f->tunnels->sa_destroyed(f->tunnels, 2);
 	expect_no_call(f);
 	f->tunnels->sa_down(f->tunnels, 1);
@@ -395,6 +521,55 @@ static void test_routes_remote_ts(void **state)
 				"10.2.0.0/16");
 }
 
+/** Prefixes that cover the tunnel's outer addresses are not routed, from
+ *  the traffic selectors or the routes setting; a move decides anew */
+static void test_routes_spare_endpoints(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *list = vti_config_resolve("net", "net", 16);
+	host_t *l = host_create_from_string("172.16.0.1", 500);
+	host_t *r = host_create_from_string("172.16.0.2", 500);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.0.0.0/8"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa_with(sa(2, 15, f->a, f->b), vti_config_clone(cfg),
+				  "192.168.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"192.168.0.0/16");
+	move(f, l, r, 2, 1, 2);
+	expect_call(f, "set vti15 up key 15 172.16.0.1 172.16.0.2 net/net "
+				"10.0.0.0/8 192.168.0.0/16");
+
+	list->routes = VTI_ROUTES_LIST;
+	list->route_list->insert_last(list->route_list, strdup("0.0.0.0/0"));
+	list->route_list->insert_last(list->route_list, strdup("::/0"));
+	up(f, sa_with(sa(3, 16, f->a, f->c), list, NULL));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net ::/0");
+	l->destroy(l);
+	r->destroy(r);
+}
+
+/** After a rekey, the routes are the successor's selectors */
+static void test_rekey_new_selectors(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16");
+	rekey(f, 1, sa_with(sa(2, 15, f->a, f->b), vti_config_clone(cfg),
+						"10.3.0.0/16"));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16 10.3.0.0/16");
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.3.0.0/16");
+}
+
 /** Explicit routes do not depend on the SAs */
 static void test_routes_list(void **state)
 {
@@ -403,7 +578,7 @@ static void test_routes_list(void **state)
 
 	cfg->routes = VTI_ROUTES_LIST;
 	cfg->route_list->insert_last(cfg->route_list, strdup("10.9.9.0/24"));
-	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.9.9.0/24");
 	f->tunnels->sa_down(f->tunnels, 1);
@@ -420,9 +595,9 @@ static void test_name_collision(void **state)
 
 	assert_true(vti_config_expand_name("tun0", 15, cfg15->name));
 	assert_true(vti_config_expand_name("tun0", 16, cfg16->name));
-	up(f, sa_with(sa(1, 1, 15, f->a, f->b), cfg15, NULL));
+	up(f, sa_with(sa(1, 15, f->a, f->b), cfg15, NULL));
 	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
-	up(f, sa_with(sa(2, 2, 16, f->a, f->c), cfg16, NULL));
+	up(f, sa_with(sa(2, 16, f->a, f->c), cfg16, NULL));
 	expect_no_call(f);
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
@@ -440,7 +615,7 @@ static void test_reconfigure(void **state)
 {
 	fixture_t *f = *state;
 
-	up(f, sa(1, 1, 15, f->a, f->b));
+	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	f->tunnels->reconfigure(f->tunnels, vti_config_resolve);
 	expect_no_call(f);
@@ -449,15 +624,145 @@ static void test_reconfigure(void **state)
 	expect_call(f, "set ipsec15 up key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
-/** Unknown SAs are ignored */
+/** Unknown SAs are ignored; the successor of one is placed as if it had
+ *  come up */
 static void test_unknown_sa(void **state)
 {
 	fixture_t *f = *state;
 
 	f->tunnels->sa_down(f->tunnels, 99);
-	f->tunnels->sa_rekeyed(f->tunnels, 99, 100);
-	f->tunnels->ike_rekeyed(f->tunnels, 99, 100);
+	f->tunnels->sa_destroyed(f->tunnels, 99);
+	move(f, f->a2, f->b, 1, 99);
 	expect_no_call(f);
+	rekey(f, 99, sa(100, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** Changed settings cannot give two devices one name: the tunnel whose
+ *  new name is taken keeps its own */
+static vti_config_t *same_name(char *conn, char *child, uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+
+	vti_config_expand_name("tun0", key, cfg->name);
+	return cfg;
+}
+
+static void test_reconfigure_name_taken(void **state)
+{
+	fixture_t *f = *state;
+	char *call;
+	int removed = 0, set = 0;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	f->tunnels->reconfigure(f->tunnels, same_name);
+	while ((call = f->link->next_call(f->link)))
+	{
+		removed += strpfx(call, "remove vti1");
+		set += strpfx(call, "set tun0 up key 1");
+		free(call);
+	}
+	assert_int_equal(removed, 1);
+	assert_int_equal(set, 1);
+	f->tunnels->reconfigure(f->tunnels, same_name);
+	expect_no_call(f);
+}
+
+/** A %unique mark equal to another connection's fixed key never takes
+ *  that tunnel over, in either order */
+static void test_unique_meets_fixed(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 5, f->a, f->b));
+	expect_call(f, "set vti5 up key 5 10.9.0.1 10.9.0.2 net/net");
+	up(f, spoke_sa(2, 5, f->a, f->c, "s1"));
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti5 down key 5 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+
+	up(f, spoke_sa(3, 6, f->a, f->c, "s1"));
+	expect_call(f, "set vti6 up key 6 10.9.0.1 10.9.0.3 net/net");
+	up(f, sa(4, 6, f->a, f->b));
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "remove vti6");
+	/* the idle vti5 gives up the endpoints it shares with key 6 */
+	expect_call(f, "remove vti5");
+	expect_call(f, "set vti6 up key 6 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** A table whose spokes' devices wait for a successor */
+static vti_tunnels_t *waiting_table(fixture_t *f, uint32_t seconds)
+{
+	f->tunnels->destroy(f->tunnels);
+	f->tunnels = vti_tunnels_create(&f->link->link, seconds);
+	return f->tunnels;
+}
+
+/** Make-before-break reauthentication of a spoke: its successor's new
+ *  %unique mark re-keys the spoke's device in place */
+static void test_spoke_make_before_break(void **state)
+{
+	fixture_t *f = *state;
+
+	waiting_table(f, 60);
+	up(f, spoke_sa(1, 1, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
+	up(f, spoke_sa(2, 3, f->a, f->c, "s2"));
+	expect_call(f, "set vti3 up key 3 10.9.0.1 10.9.0.3 net/net");
+	up(f, spoke_sa(3, 2, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 2 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+	/* the newer SA goes first: the device returns to the older one's mark */
+	up(f, spoke_sa(4, 4, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 4 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 4);
+	expect_call(f, "set vti1 up key 2 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** Break-before-make reauthentication of a spoke: its device waits, down,
+ *  and comes up again for the successor */
+static void test_spoke_break_before_make(void **state)
+{
+	fixture_t *f = *state;
+
+	waiting_table(f, 60);
+	up(f, spoke_sa(1, 1, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti1 down key 1 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->reconcile(f->tunnels);
+	expect_no_call(f);
+	/* the spoke comes back from another address */
+	up(f, spoke_sa(2, 2, f->a, f->c, "s1"));
+	expect_call(f, "set vti1 up key 2 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** A spoke's device whose successor does not come in time is removed at
+ *  the next reconcile */
+static void test_spoke_successor_late(void **state)
+{
+	fixture_t *f = *state;
+
+	waiting_table(f, 1);
+	up(f, spoke_sa(1, 1, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti1 down key 1 10.9.0.1 10.9.0.2 net/net");
+	sleep(2);
+	f->tunnels->reconcile(f->tunnels);
+	expect_call(f, "remove vti1");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
 }
 
 int main(void)
@@ -474,12 +779,32 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endpoints_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_moved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ike_rekeyed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_overhead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_shared_device, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_for_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transient_failure, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_new_selectors, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure_name_taken, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_unique_meets_fixed, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_spoke_make_before_break, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_spoke_break_before_make, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_spoke_successor_late, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_sa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_action_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes_remote_ts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_spare_endpoints, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_name_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
 	};

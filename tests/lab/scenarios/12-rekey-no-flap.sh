@@ -137,7 +137,7 @@ no_flap() {
 # must see that.
 terminate() {
 	local phase=$1 what=$2 h mon re downs downs_a downs_b
-	re='vti: vti15 down: CHILD_SA \{[0-9]+\} of lab/net, the last with key 15, is gone'
+	re='vti: vti15 down: CHILD_SA net\{[0-9]+\} of .lab., the last with key 15, is gone'
 	downs_a=$(lab_log_count a "$re")
 	downs_b=$(lab_log_count b "$re")
 	lab_log "terminating the IKE_SA: vti15 must go down on both hosts"

@@ -5,15 +5,18 @@
 # mark K charon allocated to that spoke's CHILD_SA (ikey = okey = K, as
 # swanctl --list-sas shows), remote = that spoke, admin up; every spoke
 # pings the hub through its own tunnel. When a spoke leaves (terminate on
-# the spoke), the hub's VTI for it is removed ("vti: vtiK removed"), the
-# others stay up, untouched.
+# the spoke), the hub's VTI for it is removed ("vti: vtiK removed", with
+# successor_wait = 0), the others stay up, untouched.
 
 lab_require_plugin
 
 spokes=(1 2 3)
 psk=lab-secret-0123456789
 lab_topo_hub "${#spokes[@]}"
-for h in h s1 s2 s3; do
+# successor_wait = 0: a spoke's device goes with its last SA (scenario 42
+# shows the device waiting for the spoke's successor).
+lab_charon_start h "successor_wait = 0"
+for h in s1 s2 s3; do
 	lab_charon_start "$h"
 done
 

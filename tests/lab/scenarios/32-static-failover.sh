@@ -227,8 +227,8 @@ for h in a b; do
 done
 lab_assert "a: no 'giving up after N retransmits' line for the DPD" \
 	lab_log_has a '<primary\|[0-9]+> giving up after [0-9]+ retransmits'
-lab_assert "a: no 'vti15 down: CHILD_SA {N} of primary/primary, the last with key 15' line" \
-	lab_log_has a 'vti: vti15 down: CHILD_SA \{[0-9]+\} of primary/primary, the last with key 15, is gone'
+lab_assert "a: no 'vti15 down: CHILD_SA primary{N} of 'primary', the last with key 15' line" \
+	lab_log_has a 'vti: vti15 down: CHILD_SA primary\{[0-9]+\} of .primary., the last with key 15, is gone'
 lab_link_up a vti16 || lab_fail "a: vti16 went down with link 1"
 via "with link 1 dead" 16
 

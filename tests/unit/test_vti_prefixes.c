@@ -1,0 +1,386 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Unit tests of what may be routed into a VTI: negotiated selectors within
+ * the configured ones, as exact CIDR blocks, never covering the tunnel's
+ * own outer addresses.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vti_prefixes.h"
+
+#include <selectors/traffic_selector.h>
+
+/** Log lines of level 1 or lower since the test began */
+static linked_list_t *logged;
+
+/** Records log lines instead of printing them */
+static void capture(debug_t group, level_t level, char *fmt, ...)
+{
+	va_list args;
+	char *line;
+
+	if (level > LEVEL_CTRL)
+	{
+		return;
+	}
+	va_start(args, fmt);
+	if (vasprintf(&line, fmt, args) >= 0)
+	{
+		logged->insert_last(logged, line);
+	}
+	va_end(args);
+}
+
+static int setup(void **state)
+{
+	logged = linked_list_create();
+	dbg = capture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	logged->destroy_function(logged, free);
+	return 0;
+}
+
+/** A selector from "NET/LEN", "FROM-TO" or "NET/LEN PROTO [PORT]" */
+static traffic_selector_t *ts(char *str)
+{
+	char buf[128], *sep;
+	traffic_selector_t *ts;
+	int proto = 0, port = -1;
+
+	snprintf(buf, sizeof(buf), "%s", str);
+	sep = strchr(buf, ' ');
+	if (sep)
+	{
+		*sep = '\0';
+		sscanf(sep + 1, "%d %d", &proto, &port);
+	}
+	sep = strchr(buf, '-');
+	if (sep)
+	{
+		*sep = '\0';
+		ts = traffic_selector_create_from_string(0,
+					strchr(buf, ':') ? TS_IPV6_ADDR_RANGE : TS_IPV4_ADDR_RANGE,
+					buf, 0, sep + 1, 65535);
+	}
+	else
+	{
+		ts = traffic_selector_create_from_cidr(buf, proto,
+						port < 0 ? 0 : port, port < 0 ? 65535 : port);
+	}
+	assert_non_null(ts);
+	return ts;
+}
+
+/** A list of selectors, NULL-terminated arguments as for ts() */
+static linked_list_t *ts_list(char *first, ...)
+{
+	linked_list_t *list = linked_list_create();
+	va_list args;
+	char *str;
+
+	va_start(args, first);
+	for (str = first; str; str = va_arg(args, char*))
+	{
+		list->insert_last(list, ts(str));
+	}
+	va_end(args);
+	return list;
+}
+
+/** Free a list of selectors */
+static void ts_free(linked_list_t *list)
+{
+	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
+}
+
+/** A list of strings, NULL-terminated arguments */
+static linked_list_t *strings(char *first, ...)
+{
+	linked_list_t *list = linked_list_create();
+	va_list args;
+	char *str;
+
+	va_start(args, first);
+	for (str = first; str; str = va_arg(args, char*))
+	{
+		list->insert_last(list, strdup(str));
+	}
+	va_end(args);
+	return list;
+}
+
+/** Assert a list of strings joined by spaces, and free it */
+static void assert_list(linked_list_t *list, const char *expected)
+{
+	enumerator_t *enumerator;
+	char joined[1024] = "", *str;
+	size_t len = 0;
+
+	enumerator = list->create_enumerator(list);
+	while (enumerator->enumerate(enumerator, &str))
+	{
+		len += snprintf(joined + len, sizeof(joined) - len, "%s%s",
+						len ? " " : "", str);
+	}
+	enumerator->destroy(enumerator);
+	list->destroy_function(list, free);
+	assert_string_equal(joined, expected);
+}
+
+/** Assert that exactly n lines were logged, each holding one of the
+ *  given texts in order, and forget them */
+static void assert_logged(int n, ...)
+{
+	enumerator_t *enumerator;
+	va_list args;
+	char *line, *text;
+
+	if (logged->get_count(logged) != n)
+	{
+		enumerator = logged->create_enumerator(logged);
+		while (enumerator->enumerate(enumerator, &line))
+		{
+			print_message("logged: %s\n", line);
+		}
+		enumerator->destroy(enumerator);
+		fail_msg("%d lines logged, expected %d", logged->get_count(logged), n);
+	}
+	va_start(args, n);
+	enumerator = logged->create_enumerator(logged);
+	while (enumerator->enumerate(enumerator, &line))
+	{
+		text = va_arg(args, char*);
+		if (!strstr(line, text))
+		{
+			fail_msg("logged '%s', expected it to hold '%s'", line, text);
+		}
+	}
+	enumerator->destroy(enumerator);
+	va_end(args);
+	logged->destroy_function(logged, free);
+	logged = linked_list_create();
+}
+
+/** Routed from negotiated selectors against configured ones */
+static linked_list_t *routed(linked_list_t *negotiated,
+							 linked_list_t *configured)
+{
+	linked_list_t *list;
+
+	list = vti_prefixes_from_selectors(negotiated, configured, "lab/net");
+	ts_free(negotiated);
+	ts_free(configured);
+	return list;
+}
+
+/** Kept from a list of strings between two outer addresses */
+static linked_list_t *spared(linked_list_t *prefixes, char *local,
+							 char *remote)
+{
+	host_t *l = host_create_from_string(local, 500);
+	host_t *r = host_create_from_string(remote, 500);
+	linked_list_t *list;
+
+	list = vti_prefixes_spare_endpoints(prefixes, l, r, "lab/net", "vti15");
+	prefixes->destroy_function(prefixes, free);
+	l->destroy(l);
+	r->destroy(r);
+	return list;
+}
+
+/** The peer offers 0.0.0.0/1 and 128.0.0.0/1 against remote_ts = 0.0.0.0/0:
+ *  both are allowed, but 0.0.0.0/1 covers the peer and is not routed */
+static void test_halves(void **state)
+{
+	linked_list_t *list;
+
+	list = routed(ts_list("0.0.0.0/1", "128.0.0.0/1", NULL),
+				  ts_list("0.0.0.0/0", NULL));
+	assert_logged(0);
+	assert_list(spared(list, "10.9.0.1", "10.9.0.2"), "128.0.0.0/1");
+	assert_logged(1, "vti: vti15 (lab/net): not routing 0.0.0.0/1 into the "
+				  "VTI: it covers the peer's outer address 10.9.0.2, and the "
+				  "tunnel's own IKE and ESP packets must stay on the underlay; "
+				  "list narrower prefixes in the routes setting");
+}
+
+/** A peer with local_ts = dynamic offers its own outer address */
+static void test_peer_dynamic(void **state)
+{
+	linked_list_t *list;
+
+	list = routed(ts_list("10.9.0.2/32", NULL), ts_list("0.0.0.0/0", NULL));
+	assert_logged(0);
+	assert_list(spared(list, "10.9.0.1", "10.9.0.2"), "");
+	assert_logged(1, "not routing 10.9.0.2/32 into the VTI: it covers the "
+				  "peer's outer address 10.9.0.2");
+}
+
+/** remote_ts = dynamic, resolved to the peer's address, allows that alone;
+ *  unresolved it allows nothing */
+static void test_configured_dynamic(void **state)
+{
+	traffic_selector_t *dynamic;
+	linked_list_t *configured;
+	host_t *peer;
+
+	peer = host_create_from_string("10.9.0.2", 0);
+	dynamic = traffic_selector_create_dynamic(0, 0, 65535);
+	dynamic->set_address(dynamic, peer);
+	configured = linked_list_create_with_items(dynamic, NULL);
+	assert_list(routed(ts_list("10.9.0.2/32", "10.9.0.0/24", NULL),
+					   configured), "10.9.0.2/32");
+	assert_logged(1, "vti: lab/net: not routing remote traffic selector "
+				  "10.9.0.0/24: it is not inside the child's remote_ts "
+				  "(10.9.0.2/32)");
+	peer->destroy(peer);
+
+	configured = linked_list_create_with_items(
+							traffic_selector_create_dynamic(0, 0, 65535), NULL);
+	assert_list(routed(ts_list("10.9.0.2/32", NULL), configured), "");
+	assert_logged(1, "not routing remote traffic selector 10.9.0.2/32");
+}
+
+/** A negotiated selector wider than the configured one is not routed,
+ *  neither is one that only overlaps it */
+static void test_wider_than_configured(void **state)
+{
+	assert_list(routed(ts_list("10.0.0.0/8", "10.1.2.0/24",
+							   "10.1.255.0-10.2.0.255", NULL),
+					   ts_list("10.1.0.0/16", "fd00:1::/64", NULL)),
+				"10.1.2.0/24");
+	assert_logged(2,
+		"vti: lab/net: not routing remote traffic selector 10.0.0.0/8: it is "
+		"not inside the child's remote_ts (10.1.0.0/16 fd00:1::/64); narrow "
+		"the peer's local_ts or widen remote_ts",
+		"not routing remote traffic selector 10.1.255.0..10.2.0.255");
+}
+
+/** Networks of all zeros print as addresses, not %any */
+static void test_zero_networks(void **state)
+{
+	assert_list(routed(ts_list("0.0.0.0/0", "0.0.0.0/1", "::/0", "::/1",
+							   "0.0.0.0/32", NULL),
+					   ts_list("0.0.0.0/0", "::/0", NULL)),
+				"0.0.0.0/0 0.0.0.0/1 ::/0 ::/1 0.0.0.0/32");
+	assert_logged(0);
+}
+
+/** Over an IPv4 outer, the IPv4 default route is refused with its own
+ *  line; the IPv6 one covers no endpoint and is routed */
+static void test_default_route_ipv4_outer(void **state)
+{
+	assert_list(spared(strings("0.0.0.0/0", "::/0", NULL),
+					   "10.9.0.1", "10.9.0.2"), "::/0");
+	assert_logged(1, "vti: vti15 (lab/net): not routing the default route "
+				  "0.0.0.0/0 into the VTI: it would carry the tunnel's own "
+				  "IKE and ESP packets to 10.9.0.2; list the networks behind "
+				  "the peer in the routes setting (charon.plugins.vti), or "
+				  "set routes = none and route the default yourself, keeping "
+				  "10.9.0.2 on the underlay");
+}
+
+/** Over an IPv6 outer, it is the other way round */
+static void test_default_route_ipv6_outer(void **state)
+{
+	assert_list(spared(strings("0.0.0.0/0", "::/0", "::/1", "8000::/1", NULL),
+					   "fd00:9::1", "fd00:9::2"), "0.0.0.0/0 ::/1");
+	assert_logged(2, "not routing the default route ::/0 into the VTI: it "
+				  "would carry the tunnel's own IKE and ESP packets to "
+				  "fd00:9::2",
+				  "not routing 8000::/1 into the VTI: it covers the peer's outer "
+				  "address fd00:9::2");
+}
+
+/** A prefix that covers the local outer address is refused too */
+static void test_local_covered(void **state)
+{
+	assert_list(spared(strings("10.9.0.0/16", "10.1.0.0/16", NULL),
+					   "10.9.0.1", "192.0.2.2"), "10.1.0.0/16");
+	assert_logged(1, "not routing 10.9.0.0/16 into the VTI: it covers the "
+				  "local outer address 10.9.0.1");
+}
+
+/** Ranges become the CIDR blocks that cover exactly them */
+static void test_ranges(void **state)
+{
+	assert_list(routed(ts_list("10.0.0.1-10.0.0.6", "10.0.1.0-10.0.2.255",
+							   "10.0.3.5-10.0.3.5", NULL),
+					   ts_list("0.0.0.0/0", NULL)),
+				"10.0.0.1/32 10.0.0.2/31 10.0.0.4/31 10.0.0.6/32 "
+				"10.0.1.0/24 10.0.2.0/24 10.0.3.5/32");
+	assert_list(routed(ts_list("255.255.255.254-255.255.255.255",
+							   "0.0.0.0-255.255.255.255",
+							   "128.0.0.0-255.255.255.255", NULL),
+					   ts_list("0.0.0.0/0", NULL)),
+				"255.255.255.254/31 0.0.0.0/0 128.0.0.0/1");
+	assert_list(routed(ts_list("fd00::1-fd00::2",
+							   "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+							   "fd00::ff00-fd00::1:ff", NULL),
+					   ts_list("::/0", NULL)),
+				"fd00::1/128 fd00::2/128 ::/0 fd00::ff00/120 fd00::1:0/120");
+	assert_logged(0);
+}
+
+/** Protocols and ports do not route: one prefix for the address range, but
+ *  a selector for more protocols than configured is not inside it */
+static void test_ports(void **state)
+{
+	assert_list(routed(ts_list("10.1.0.0/16 6 80", "10.1.0.0/16 6 443",
+							   "10.1.0.0/16", NULL),
+					   ts_list("10.1.0.0/16 6", NULL)),
+				"10.1.0.0/16");
+	assert_logged(1, "not routing remote traffic selector 10.1.0.0/16: it is not "
+				  "inside the child's remote_ts (10.1.0.0/16[tcp])");
+}
+
+/** Entries of the routes setting: without length, with host bits, and
+ *  unparseable ones, which are left to the driver */
+static void test_list_entries(void **state)
+{
+	assert_list(spared(strings("10.9.0.2", "10.9.0.77/24", "bogus",
+							   "10.9.1.0/24", "10.9.0.3", NULL),
+					   "10.9.0.1", "10.9.0.2"),
+				"bogus 10.9.1.0/24 10.9.0.3");
+	assert_logged(2, "not routing 10.9.0.2 into the VTI: it covers the "
+				  "peer's outer address 10.9.0.2",
+				  "not routing 10.9.0.77/24 into the VTI: it covers the "
+				  "peer's outer address 10.9.0.2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_halves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_dynamic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configured_dynamic, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_wider_than_configured, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_zero_networks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_route_ipv4_outer, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_default_route_ipv6_outer, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_local_covered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_entries, setup, teardown),
+	};
+	int failed;
+
+	library_init(NULL, "vti-unit");
+	failed = cmocka_run_group_tests_name("vti_prefixes", tests, NULL, NULL);
+	library_deinit();
+	return failed;
+}
