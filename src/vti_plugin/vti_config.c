@@ -6,9 +6,8 @@
 #include "vti_config.h"
 #include "vti_strings.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 
 /** Default interface name template */
 #define DEFAULT_NAME "vti%k"
@@ -18,6 +17,18 @@
 
 /** Default metric of the blackhole routes: the last resort */
 #define DEFAULT_FAIL_CLOSED_METRIC UINT32_MAX
+
+/** Lowest MTU the kernel accepts for vti and vti6 devices (IPv4's minimum) */
+#define MTU_MIN 68
+
+/**
+ * Highest MTU the kernel accepts for both: 65535 less the outer header,
+ * i.e. 65515 for vti, 65495 for vti6.
+ */
+#define MTU_MAX 65495
+
+/** Lowest MTU at which the kernel runs IPv6 on a device */
+#define MTU_MIN_IPV6 1280
 
 /** Where a tunnel's settings come from, most specific first */
 typedef struct {
@@ -31,6 +42,9 @@ typedef struct {
 
 /** Room for the strongswan.conf path of a setting */
 #define PATH_LEN 256
+
+/** Room for an accepted form or a canonical prefix in a log line */
+#define FORM_LEN 160
 
 /**
  * Most specific value of a setting, NULL if it is set nowhere. Also tells
@@ -81,20 +95,30 @@ static void complain(scope_t *scope, char *path, char *value, char *form,
 }
 
 /**
- * Parse an unsigned 32-bit number within bounds.
+ * Parse a decimal number of digits only (no sign, no spaces, no base
+ * prefix) within bounds.
  */
 static bool parse_u32(char *value, uint32_t min, uint32_t max, uint32_t *out)
 {
-	unsigned long long num;
-	char *end;
+	uint64_t num = 0;
 
-	if (!value || !*value || *value == '-')
+	if (!value || !*value)
 	{
 		return FALSE;
 	}
-	errno = 0;
-	num = strtoull(value, &end, 10);
-	if (errno || *end || num < min || num > max)
+	for (; *value; value++)
+	{
+		if (*value < '0' || *value > '9')
+		{
+			return FALSE;
+		}
+		num = num * 10 + (*value - '0');
+		if (num > max)
+		{
+			return FALSE;
+		}
+	}
+	if (num < min)
 	{
 		return FALSE;
 	}
@@ -152,55 +176,235 @@ static bool get_bool(scope_t *scope, char *name, bool def)
 }
 
 /**
- * Whether a string is an address or prefix; with need_len, the prefix
- * length must be given.
+ * An address with a prefix length, as parsed from ADDRESS/LEN or NET/LEN.
  */
-static bool is_prefix(char *str, bool need_len)
-{
-	host_t *host;
-	int bits;
+typedef struct {
+	/** AF_INET or AF_INET6 */
+	int family;
+	/** address, network byte order */
+	uint8_t addr[16];
+	/** bytes of the address: 4 or 16 */
+	u_int bytes;
+	/** prefix length */
+	u_int bits;
+} prefix_t;
 
-	if (need_len && !strchr(str, '/'))
+/**
+ * Parse ADDRESS/LEN completely: a literal IPv4 or IPv6 address (no %any,
+ * no names), a slash and a decimal length of at most 32 or 128 bits.
+ */
+static bool parse_prefix(char *str, prefix_t *prefix)
+{
+	char addr[INET6_ADDRSTRLEN], *slash;
+	uint32_t bits;
+
+	slash = strchr(str, '/');
+	if (!slash || slash == str || (size_t)(slash - str) >= sizeof(addr))
 	{
 		return FALSE;
 	}
-	host = host_create_from_subnet(str, &bits);
-	if (!host)
+	memcpy(addr, str, slash - str);
+	addr[slash - str] = '\0';
+	prefix->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	prefix->bytes = prefix->family == AF_INET ? 4 : 16;
+	if (inet_pton(prefix->family, addr, prefix->addr) != 1 ||
+		!parse_u32(slash + 1, 0, prefix->bytes * 8, &bits))
 	{
 		return FALSE;
 	}
-	host->destroy(host);
+	prefix->bits = bits;
 	return TRUE;
 }
 
 /**
- * Parse a comma-separated list of prefixes; bad entries are logged and left
- * out.
+ * Whether the host part of a prefix is all zeros (or, with ones, all ones).
+ */
+static bool host_part_is(prefix_t *prefix, bool ones)
+{
+	uint8_t want, mask;
+	u_int i;
+
+	for (i = prefix->bits / 8; i < prefix->bytes; i++)
+	{
+		mask = i == prefix->bits / 8 ? 0xff >> (prefix->bits % 8) : 0xff;
+		want = ones ? mask : 0;
+		if ((prefix->addr[i] & mask) != want)
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * Clear the host part of a prefix, leaving its network.
+ */
+static void clear_host_part(prefix_t *prefix)
+{
+	u_int i;
+
+	for (i = prefix->bits / 8; i < prefix->bytes; i++)
+	{
+		prefix->addr[i] &= i == prefix->bits / 8 ?
+							~(0xff >> (prefix->bits % 8)) : 0;
+	}
+}
+
+/**
+ * Print a prefix in its canonical form, e.g. 10.1.0.0/16 or 2001:db8::/32.
+ */
+static void print_prefix(prefix_t *prefix, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(prefix->family, prefix->addr, addr, sizeof(addr));
+	snprintf(buf, len, "%s/%u", addr, prefix->bits);
+}
+
+/**
+ * What makes an address unfit for any device: being the unspecified or a
+ * multicast address; NULL if neither.
+ */
+static char *special_address(prefix_t *prefix)
+{
+	prefix_t all = *prefix;
+
+	all.bits = 0;
+	if (host_part_is(&all, FALSE))
+	{
+		return "the unspecified address";
+	}
+	if ((prefix->family == AF_INET && (prefix->addr[0] & 0xf0) == 0xe0) ||
+		(prefix->family == AF_INET6 && prefix->addr[0] == 0xff))
+	{
+		return "a multicast address";
+	}
+	return NULL;
+}
+
+/**
+ * Check an entry of the addresses setting: ADDRESS/LEN with ADDRESS a host
+ * of the prefix, i.e. neither the unspecified nor a multicast address, nor
+ * the network address of a prefix with room for hosts (IPv4 up to /30, IPv6
+ * up to /126: the subnet-router anycast address) nor the broadcast address
+ * of an IPv4 one. Fills in the accepted form if not.
+ */
+static bool check_address(prefix_t *prefix, char *form, size_t len)
+{
+	u_int hosts = prefix->family == AF_INET ? 30 : 126;
+	char *what;
+
+	what = special_address(prefix);
+	if (!what && prefix->bits <= hosts && host_part_is(prefix, FALSE))
+	{
+		what = "the network address of its prefix";
+	}
+	if (!what && prefix->family == AF_INET && prefix->bits <= hosts &&
+		host_part_is(prefix, TRUE))
+	{
+		what = "the broadcast address of its prefix";
+	}
+	if (what)
+	{
+		snprintf(form, len, "ADDRESS/LEN with ADDRESS a host address, not "
+				 "%s, e.g. 169.254.15.1/30", what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Check an entry of the routes setting: NET/LEN without host bits. Fills
+ * in the accepted form, with the network of the entry, if not.
+ */
+static bool check_route(prefix_t *prefix, char *form, size_t len)
+{
+	char net[INET6_ADDRSTRLEN + 4];
+
+	if (host_part_is(prefix, FALSE))
+	{
+		return TRUE;
+	}
+	clear_host_part(prefix);
+	print_prefix(prefix, net, sizeof(net));
+	snprintf(form, len, "NET/LEN without host bits, here %s", net);
+	return FALSE;
+}
+
+/**
+ * Log a bad list entry: which tunnel, which setting, what fits.
+ */
+static void complain_entry(scope_t *scope, char *path, char *entry,
+						   char *form)
+{
+	DBG1(DBG_CFG, "vti: %s/%s: %s.plugins.vti.%s entry '%s' is invalid, "
+		 "expected %s; leaving it out", scope->conn, scope->child, lib->ns,
+		 path, entry, form);
+}
+
+/**
+ * Parse and check one entry of addresses (is_address) or routes; on
+ * success, print its canonical form to canon, else the accepted form to
+ * form. An explicit MTU below 1280 leaves no room for IPv6 entries: the
+ * kernel runs no IPv6 on such a device.
+ */
+static bool check_entry(char *entry, bool is_address, uint32_t mtu,
+						char *canon, char *form, size_t len)
+{
+	prefix_t prefix;
+
+	if (!parse_prefix(entry, &prefix))
+	{
+		snprintf(form, len, "%s/LEN with LEN 0-32 for IPv4 or 0-128 for "
+				 "IPv6, e.g. %s", is_address ? "ADDRESS" : "NET",
+				 is_address ? "169.254.15.1/30" : "10.1.0.0/16");
+		return FALSE;
+	}
+	if (is_address ? !check_address(&prefix, form, len)
+				   : !check_route(&prefix, form, len))
+	{
+		return FALSE;
+	}
+	if (prefix.family == AF_INET6 && mtu && mtu < MTU_MIN_IPV6)
+	{
+		snprintf(form, len, "IPv4 only with mtu = %u: the kernel runs no "
+				 "IPv6 on a device with an MTU below %u", mtu, MTU_MIN_IPV6);
+		return FALSE;
+	}
+	print_prefix(&prefix, canon, len);
+	return TRUE;
+}
+
+/**
+ * Parse a comma-separated list of addresses or route prefixes, each into
+ * its canonical form; bad and repeated entries are logged and left out.
  */
 static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
-								   bool need_len)
+								   bool is_address, uint32_t mtu)
 {
 	enumerator_t *enumerator;
 	linked_list_t *list;
-	char *entry;
+	char *entry, canon[FORM_LEN], form[FORM_LEN];
 
 	list = linked_list_create();
 	if (!value)
 	{
 		return list;
 	}
-	enumerator = enumerator_create_token(value, ",", " ");
+	enumerator = enumerator_create_token(value, ",", " \t");
 	while (enumerator->enumerate(enumerator, &entry))
 	{
-		if (is_prefix(entry, need_len))
+		if (!check_entry(entry, is_address, mtu, canon, form, sizeof(form)))
 		{
-			list->insert_last(list, strdup(entry));
+			complain_entry(scope, path, entry, form);
+		}
+		else if (list->find_first(list, linked_list_match_str, NULL, canon))
+		{
+			complain_entry(scope, path, entry, "each entry once, not again");
 		}
 		else
 		{
-			complain(scope, path, entry, need_len ? "ADDRESS/PREFIXLEN, "
-					 "e.g. 169.254.15.1/30" : "a prefix, e.g. 10.1.0.0/16",
-					 "the others");
+			list->insert_last(list, strdup(canon));
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -217,28 +421,30 @@ static void resolve_name(scope_t *scope, vti_config_t *cfg)
 	template = lookup(scope, "name", path) ?: DEFAULT_NAME;
 	if (!vti_config_expand_name(template, scope->key, cfg->name))
 	{
-		complain(scope, path, template, "at most 15 characters without "
-				 "'/', ':' or spaces once %k is the key", DEFAULT_NAME);
+		complain(scope, path, template, "at most 15 characters once %k is "
+				 "the key, without any other '%', '/', ':' or spaces, and "
+				 "not '.', '..', 'all' or 'default'", DEFAULT_NAME);
 		vti_config_expand_name(DEFAULT_NAME, scope->key, cfg->name);
 	}
 }
 
 /**
- * Resolve the MTU: a number, or "auto".
+ * Resolve the MTU: a number both vti and vti6 devices accept, or "auto".
  */
 static void resolve_mtu(scope_t *scope, vti_config_t *cfg)
 {
-	char *value, path[PATH_LEN];
+	char *value, path[PATH_LEN], form[FORM_LEN];
 
 	value = lookup(scope, "mtu", path);
 	if (!value || strcaseeq(value, "auto"))
 	{
 		return;
 	}
-	if (!parse_u32(value, 68, 65535, &cfg->mtu))
+	if (!parse_u32(value, MTU_MIN, MTU_MAX, &cfg->mtu))
 	{
-		complain(scope, path, value, "auto or a number from 68 to 65535",
-				 "auto");
+		snprintf(form, sizeof(form), "auto or a number from %u to %u",
+				 MTU_MIN, MTU_MAX);
+		complain(scope, path, value, form, "auto");
 		cfg->mtu = 0;
 	}
 }
@@ -264,7 +470,7 @@ static void resolve_routes(scope_t *scope, vti_config_t *cfg)
 	else
 	{
 		cfg->routes = VTI_ROUTES_LIST;
-		cfg->route_list = get_prefixes(scope, path, value, FALSE);
+		cfg->route_list = get_prefixes(scope, path, value, FALSE, cfg->mtu);
 	}
 }
 
@@ -318,7 +524,8 @@ vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
 	resolve_name(&scope, cfg);
 	resolve_mtu(&scope, cfg);
 	cfg->addresses = get_prefixes(&scope, path,
-								  lookup(&scope, "addresses", path), TRUE);
+								  lookup(&scope, "addresses", path), TRUE,
+								  cfg->mtu);
 	resolve_routes(&scope, cfg);
 	resolve_table(&scope, cfg);
 	cfg->metric = get_u32(&scope, "metric", 0, UINT32_MAX, 0,
@@ -374,17 +581,22 @@ void vti_config_destroy(vti_config_t *this)
 }
 
 /**
- * Whether the kernel accepts a name for a network interface.
+ * Whether the kernel accepts a name for a network interface it creates: at
+ * most 15 characters, no '/', ':' or spaces (to the kernel, 0xa0 is one),
+ * no '%' (it either refuses one or expands "%d" to a number of its own
+ * choice), and not a name its per-device sysctls use themselves.
  */
 static bool valid_ifname(char *name)
 {
-	if (!*name || streq(name, ".") || streq(name, ".."))
+	if (!*name || strlen(name) >= IFNAMSIZ || streq(name, ".") ||
+		streq(name, "..") || streq(name, "all") || streq(name, "default"))
 	{
 		return FALSE;
 	}
 	for (; *name; name++)
 	{
-		if (*name == '/' || *name == ':' || isspace((unsigned char)*name))
+		if (*name == '/' || *name == ':' || *name == '%' ||
+			isspace((unsigned char)*name) || (unsigned char)*name == 0xa0)
 		{
 			return FALSE;
 		}
@@ -397,20 +609,19 @@ static bool valid_ifname(char *name)
  */
 bool vti_config_expand_name(char *template, uint32_t key, char name[IFNAMSIZ])
 {
-	char buf[64] = "";
+	char buf[IFNAMSIZ];
 	size_t len = 0;
 	int written;
 
 	for (; *template; template++)
 	{
-		if (*template == '%' && template[1] == 'k')
+		if (*template == '%')
 		{
+			if (template[1] != 'k')
+			{
+				return FALSE;
+			}
 			written = snprintf(buf + len, sizeof(buf) - len, "%u", key);
-			template++;
-		}
-		else if (*template == '%' && template[1] == '%')
-		{
-			written = snprintf(buf + len, sizeof(buf) - len, "%%");
 			template++;
 		}
 		else
@@ -423,7 +634,8 @@ bool vti_config_expand_name(char *template, uint32_t key, char name[IFNAMSIZ])
 		}
 		len += written;
 	}
-	if (len >= IFNAMSIZ || !valid_ifname(buf))
+	buf[len] = '\0';
+	if (!valid_ifname(buf))
 	{
 		return FALSE;
 	}

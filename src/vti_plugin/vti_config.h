@@ -52,13 +52,13 @@ struct vti_config_t {
 	/** MTU, 0 for automatic */
 	uint32_t mtu;
 
-	/** addresses to put on the device, "ADDR/LEN" strings */
+	/** addresses to put on the device, canonical "ADDR/LEN" strings */
 	linked_list_t *addresses;
 
 	/** which routes to install */
 	vti_route_mode_t routes;
 
-	/** prefixes for VTI_ROUTES_LIST, "NET/LEN" strings */
+	/** prefixes for VTI_ROUTES_LIST, canonical "NET/LEN" strings */
 	linked_list_t *route_list;
 
 	/** routing table of the routes */
@@ -82,9 +82,11 @@ struct vti_config_t {
  * connections.CONN.children.CHILD, then connections.CONN, then keys.KEY,
  * then the plugin's global settings, then built-in defaults.
  *
- * A bad value is logged (naming the setting, the value and the accepted
- * form) and replaced by its default; a name that is no valid interface name
- * makes the whole tunnel fall back to the default name.
+ * Every value is parsed completely and checked against what the kernel
+ * accepts for a vti and a vti6 device. A bad value is logged (naming the
+ * setting, the value and the accepted form) and replaced by its default; a
+ * bad entry of a list is logged and left out; a name that is no valid
+ * interface name makes the whole tunnel fall back to the default name.
  *
  * @param conn			connection name
  * @param child			CHILD_SA config name
@@ -118,7 +120,8 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b);
 void vti_config_destroy(vti_config_t *this);
 
 /**
- * Expand an interface name template: %k becomes the key, %% a percent sign.
+ * Expand an interface name template: %k becomes the key. Any other '%' is
+ * refused, as the kernel refuses '%' in names or, for %d, picks a number.
  *
  * @param template		name template, e.g. "vti%k"
  * @param key			VTI key

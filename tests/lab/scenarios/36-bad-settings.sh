@@ -1,16 +1,18 @@
 # shellcheck shell=bash
 # Bad values in charon.plugins.vti do not stop charon or the tunnel: each
 # is logged once, naming its strongswan.conf path, and its default is
-# used. a has mtu = 20, name = "this-name-is-way-too-long%k", metric = -1,
-# table = 0, addresses = "bogus, 169.254.15.1/30", down_action = explode,
-# and the valid routes = 10.2.0.0/16 (10.2.0.1 lives on b). With the
-# tunnel up: vti15 (the default name, the only VTI) is up with MTU 1446
-# (auto) and 169.254.15.1/30 as its only IPv4 address; 10.2.0.0/16 is
-# routed through vti15 in the main table with metric 0, next to its
-# blackhole; the log has exactly one line per bad value, e.g.
-# "charon.plugins.vti.mtu = '20' is invalid, expected auto or a number from
-# 68 to 65535"; pings pass as ESP. Terminated, vti15 stays, admin down
-# (down_action = down).
+# used; a bad entry of a list is logged once and left out. a has
+# mtu = 65535 (more than a vti6 device takes), name = "vti%d" (which the
+# kernel would expand itself), metric = -1, table = 0,
+# addresses = "bogus, 169.254.15.1/30", down_action = explode, and
+# routes = "10.2.0.1/16, 10.2.0.0/16" (host bits in the first; 10.2.0.1
+# lives on b). With the tunnel up: vti15 (the default name, the only VTI)
+# is up with MTU 1446 (auto) and 169.254.15.1/30 as its only IPv4 address;
+# 10.2.0.0/16 is routed through vti15 in the main table with metric 0,
+# next to its blackhole; the log has exactly one line per bad value, e.g.
+# "charon.plugins.vti.mtu = '65535' is invalid, expected auto or a number
+# from 68 to 65495"; pings pass as ESP. Terminated, vti15 stays, admin
+# down (down_action = down).
 
 lab_require_plugin
 
@@ -20,33 +22,37 @@ link add net type dummy
 link set net up
 addr add 10.2.0.1/32 dev net
 EOF
-lab_charon_start a 'mtu = 20
-name = "this-name-is-way-too-long%k"
+lab_charon_start a 'mtu = 65535
+name = "vti%d"
 metric = -1
 table = 0
 addresses = "bogus, 169.254.15.1/30"
 down_action = explode
-routes = 10.2.0.0/16'
+routes = "10.2.0.1/16, 10.2.0.0/16"'
 lab_charon_start b 'addresses = 169.254.15.2/30'
 lab_pair_conf mark_in=15 mark_out=15
 
 # The bad values: "SETTING|VALUE|EXPECTED", EXPECTED being the start of
-# what the log line says after "is invalid, expected ".
+# what the log line says after "is invalid, expected "; SETTING is
+# "NAME entry" for an entry of a list.
 bad=(
-	"mtu|20|auto or a number from 68 to 65535"
-	"name|this-name-is-way-too-long%k|at most 15 characters"
+	"mtu|65535|auto or a number from 68 to 65495"
+	"name|vti%d|at most 15 characters"
 	"metric|-1|a number from 0 to 4294967295"
 	"table|0|main or a number from 1 to 4294967295"
-	"addresses|bogus|ADDRESS/PREFIXLEN"
+	"addresses entry|bogus|ADDRESS/LEN"
+	"routes entry|10.2.0.1/16|NET/LEN without host bits, here 10.2.0.0/16"
 	"down_action|explode|down or delete"
 )
 
 # check_bad_lines WHEN: exactly one log line per bad value.
 check_bad_lines() {
-	local entry name value expect re n
+	local entry name value expect sep re n
 	for entry in "${bad[@]}"; do
 		IFS='|' read -r name value expect <<< "$entry"
-		re="vti: .*charon\\.plugins\\.vti\\.$name = '${value//./\\.}' is invalid, expected ${expect//./\\.}"
+		sep=" = "
+		[[ $name == *" entry" ]] && sep=" "
+		re="vti: .*charon\\.plugins\\.vti\\.$name$sep'${value//./\\.}' is invalid, expected ${expect//./\\.}"
 		n=$(lab_log_count a "$re")
 		(( n == 1 )) ||
 			lab_fail "a: $n log lines for charon.plugins.vti.$name = '$value' $1, expected 1"
