@@ -26,6 +26,8 @@
 #    primary goes down: "ip route get 10.2.0.1" says blackhole, pings
 #    fail, and captures on a's underlay ports see nothing to or from
 #    10.2.0.1 in clear (while they do see marker pings).
+# 4. charon is killed with that blackhole in place: the next run takes
+#    it over (it is the plugin's) and routes through vti15 again.
 
 lab_require_plugin
 
@@ -420,3 +422,24 @@ done
 if leaked=$(grep -h '10\.2\.0\.1' "$LAB_RUN"/cap-sw1 "$LAB_RUN"/cap-sw2); then
 	lab_fail "packets to or from 10.2.0.1 went out in clear: ${leaked%%$'\n'*}"
 fi
+
+# ------------------------------------------------------------- 4. an earlier run's routes
+lab_log "4. charon killed with its blackhole in place: the next run takes it over"
+lab_charon_kill a
+refused=$(lab_log_count a 'vti: vti15 .*(does not install|installing .* failed)')
+lab_charon_start a 'keys {
+	15 {
+	  routes = 10.2.0.0/16
+	  metric = 100
+	}
+      }'
+swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
+up primary 15
+lab_assert "a: no route through vti15 with the blackhole after the restart" \
+	lab_wait 10 only_through 15
+[[ $(grep -c '^blackhole' <<< "$(routes 4 10.2.0.0/16)") == 1 ]] ||
+	lab_fail "a: not one blackhole after the restart: $(routes 4 10.2.0.0/16)"
+show "after the restart"
+n=$(lab_log_count a 'vti: vti15 .*(does not install|installing .* failed)')
+(( n == refused )) ||
+	lab_fail "a: the new run did not take over the earlier run's blackhole: $(grep -E 'vti: vti15 .*(does not install|installing .* failed)' "$(lab_charon_log a)" | tail -n 1)"
