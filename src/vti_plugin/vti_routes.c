@@ -4,35 +4,17 @@
  */
 
 #include "vti_routes.h"
+#include "vti_ledger.h"
+#include "vti_route_netlink.h"
 
 #include <collections/hashtable.h>
 #include <netlink/route/addr.h>
-#include <netlink/route/route.h>
 
 typedef struct private_vti_routes_t private_vti_routes_t;
-typedef struct route_t route_t;
 typedef struct device_t device_t;
 
 /**
- * A route the plugin installed.
- */
-struct route_t {
-
-	/** destination, "NET/LEN" */
-	char *prefix;
-
-	/** routing table */
-	uint32_t table;
-
-	/** metric */
-	uint32_t metric;
-
-	/** a fail-closed blackhole, not a route through the device */
-	bool blackhole;
-};
-
-/**
- * What the plugin put on one device.
+ * The addresses the plugin put on one device.
  */
 struct device_t {
 
@@ -41,9 +23,6 @@ struct device_t {
 
 	/** addresses, "ADDR/LEN" strings */
 	linked_list_t *addresses;
-
-	/** routes through the device and blackholes, as route_t* */
-	linked_list_t *routes;
 };
 
 /**
@@ -59,104 +38,13 @@ struct private_vti_routes_t {
 
 	/** devices by name, as device_t* */
 	hashtable_t *devices;
+
+	/** decides which routes and blackholes the kernel has */
+	vti_ledger_t *ledger;
+
+	/** puts them there */
+	vti_route_sink_t *sink;
 };
-
-/**
- * Free a route.
- */
-static void route_destroy(route_t *route)
-{
-	free(route->prefix);
-	free(route);
-}
-
-/**
- * Whether two routes are the same.
- */
-static bool route_equals(route_t *a, route_t *b)
-{
-	return streq(a->prefix, b->prefix) && a->table == b->table &&
-		   a->metric == b->metric && a->blackhole == b->blackhole;
-}
-
-/**
- * Whether a list holds a route.
- */
-static bool has_route(linked_list_t *list, route_t *route)
-{
-	enumerator_t *enumerator;
-	route_t *current;
-	bool found = FALSE;
-
-	enumerator = list->create_enumerator(list);
-	while (!found && enumerator->enumerate(enumerator, &current))
-	{
-		found = route_equals(current, route);
-	}
-	enumerator->destroy(enumerator);
-	return found;
-}
-
-/**
- * Build a libnl route; NULL if the prefix does not parse.
- */
-static struct rtnl_route *build_route(route_t *route, int ifindex)
-{
-	struct rtnl_route *rt;
-	struct rtnl_nexthop *nh;
-	struct nl_addr *dst;
-
-	if (nl_addr_parse(route->prefix, AF_UNSPEC, &dst) < 0)
-	{
-		return NULL;
-	}
-	rt = rtnl_route_alloc();
-	rtnl_route_set_family(rt, nl_addr_get_family(dst));
-	rtnl_route_set_dst(rt, dst);
-	nl_addr_put(dst);
-	rtnl_route_set_table(rt, route->table);
-	rtnl_route_set_priority(rt, route->metric);
-	rtnl_route_set_protocol(rt, VTI_RTPROT);
-	if (route->blackhole)
-	{
-		rtnl_route_set_type(rt, RTN_BLACKHOLE);
-		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
-	}
-	else
-	{
-		rtnl_route_set_scope(rt, RT_SCOPE_LINK);
-		nh = rtnl_route_nh_alloc();
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-		rtnl_route_add_nexthop(rt, nh);
-	}
-	return rt;
-}
-
-/**
- * Install or remove a route; a route already there (or gone) is fine.
- */
-static void change_route(private_vti_routes_t *this, route_t *route,
-						 int ifindex, char *name, bool add)
-{
-	struct rtnl_route *rt;
-	int err;
-
-	rt = build_route(route, ifindex);
-	if (!rt)
-	{
-		return;
-	}
-	err = add ? rtnl_route_add(this->sock, rt, NLM_F_CREATE | NLM_F_REPLACE)
-			  : rtnl_route_delete(this->sock, rt, 0);
-	rtnl_route_put(rt);
-	if (err < 0 && add)
-	{
-		DBG1(DBG_KNL, "vti: %s: installing %sroute %s table %u metric %u "
-			 "failed: %s; check 'ip route show table %u'", name,
-			 route->blackhole ? "blackhole " : "", route->prefix,
-			 route->table, route->metric, nl_geterror(err), route->table);
-	}
-}
 
 /**
  * Add an address to a device, or remove it.
@@ -200,82 +88,11 @@ static device_t *get_device(private_vti_routes_t *this, char *name)
 	{
 		INIT(device,
 			.addresses = linked_list_create(),
-			.routes = linked_list_create(),
 		);
 		snprintf(device->name, sizeof(device->name), "%s", name);
 		this->devices->put(this->devices, device->name, device);
 	}
 	return device;
-}
-
-/**
- * Routes a spec asks for, with the device up or not.
- */
-static linked_list_t *wanted_routes(vti_link_spec_t *spec, bool up)
-{
-	enumerator_t *enumerator;
-	linked_list_t *wanted;
-	route_t *route;
-	char *prefix;
-	int i;
-
-	wanted = linked_list_create();
-	enumerator = spec->routes->create_enumerator(spec->routes);
-	while (enumerator->enumerate(enumerator, &prefix))
-	{
-		for (i = 0; i < 2; i++)
-		{
-			if ((i == 0 && !up) || (i == 1 && !spec->cfg->fail_closed))
-			{
-				continue;
-			}
-			INIT(route,
-				.prefix = strdup(prefix),
-				.table = spec->cfg->table,
-				.metric = i ? spec->cfg->fail_closed_metric
-							: spec->cfg->metric,
-				.blackhole = i == 1,
-			);
-			wanted->insert_last(wanted, route);
-		}
-	}
-	enumerator->destroy(enumerator);
-	return wanted;
-}
-
-/**
- * Align the routes of a device: remove what is no longer wanted, add what
- * is missing (all of it again if the device just came up).
- */
-static void align_routes(private_vti_routes_t *this, device_t *device,
-						 int ifindex, vti_link_spec_t *spec, bool up,
-						 bool came_up)
-{
-	enumerator_t *enumerator;
-	linked_list_t *wanted;
-	route_t *route;
-
-	wanted = wanted_routes(spec, up);
-	enumerator = device->routes->create_enumerator(device->routes);
-	while (enumerator->enumerate(enumerator, &route))
-	{
-		if (!has_route(wanted, route))
-		{
-			change_route(this, route, ifindex, device->name, FALSE);
-		}
-	}
-	enumerator->destroy(enumerator);
-	enumerator = wanted->create_enumerator(wanted);
-	while (enumerator->enumerate(enumerator, &route))
-	{
-		if (came_up || !has_route(device->routes, route))
-		{
-			change_route(this, route, ifindex, device->name, TRUE);
-		}
-	}
-	enumerator->destroy(enumerator);
-	device->routes->destroy_function(device->routes, (void*)route_destroy);
-	device->routes = wanted;
 }
 
 /**
@@ -330,27 +147,14 @@ METHOD(vti_routes_t, apply, void,
 	device_t *device = get_device(this, spec->cfg->name);
 
 	align_addresses(this, device, ifindex, spec, came_up);
-	align_routes(this, device, ifindex, spec, up, came_up);
+	this->ledger->apply(this->ledger, ifindex, spec, up, came_up);
 }
 
 /**
- * Withdraw the blackholes of a device record and free it.
+ * Free the record of a device.
  */
-static void device_destroy(private_vti_routes_t *this, device_t *device)
+static void device_destroy(device_t *device)
 {
-	enumerator_t *enumerator;
-	route_t *route;
-
-	enumerator = device->routes->create_enumerator(device->routes);
-	while (enumerator->enumerate(enumerator, &route))
-	{
-		if (route->blackhole)
-		{
-			change_route(this, route, 0, device->name, FALSE);
-		}
-	}
-	enumerator->destroy(enumerator);
-	device->routes->destroy_function(device->routes, (void*)route_destroy);
 	device->addresses->destroy_function(device->addresses, free);
 	free(device);
 }
@@ -362,32 +166,9 @@ METHOD(vti_routes_t, withdraw, void,
 
 	if (device)
 	{
-		device_destroy(this, device);
+		device_destroy(device);
 	}
-}
-
-/**
- * Delete every route marked as ours, whoever's run installed it.
- */
-static void flush_ours(private_vti_routes_t *this)
-{
-	struct nl_cache *cache;
-	struct nl_object *obj;
-	struct rtnl_route *rt;
-
-	if (rtnl_route_alloc_cache(this->sock, AF_UNSPEC, 0, &cache) < 0)
-	{
-		return;
-	}
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
-	{
-		rt = (struct rtnl_route*)obj;
-		if (rtnl_route_get_protocol(rt) == VTI_RTPROT)
-		{
-			rtnl_route_delete(this->sock, rt, 0);
-		}
-	}
-	nl_cache_free(cache);
+	this->ledger->withdraw(this->ledger, name);
 }
 
 METHOD(vti_routes_t, destroy, void,
@@ -399,11 +180,13 @@ METHOD(vti_routes_t, destroy, void,
 	enumerator = this->devices->create_enumerator(this->devices);
 	while (enumerator->enumerate(enumerator, NULL, &device))
 	{
-		device_destroy(this, device);
+		device_destroy(device);
 	}
 	enumerator->destroy(enumerator);
 	this->devices->destroy(this->devices);
-	flush_ours(this);
+	this->ledger->destroy(this->ledger);
+	this->sink->flush(this->sink);
+	this->sink->destroy(this->sink);
 	free(this);
 }
 
@@ -422,6 +205,8 @@ vti_routes_t *vti_routes_create(struct nl_sock *sock)
 		},
 		.sock = sock,
 		.devices = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
+		.sink = vti_route_netlink_create(sock),
 	);
+	this->ledger = vti_ledger_create(this->sink);
 	return &this->public;
 }

@@ -12,17 +12,19 @@
 #define VTI_ROUTES_H_
 
 #include "vti_link.h"
+#include "vti_route_sink.h"
 
 #include <netlink/netlink.h>
-
-/** Routing protocol number that marks the routes the plugin installs */
-#define VTI_RTPROT 165
 
 typedef struct vti_routes_t vti_routes_t;
 
 /**
  * Addresses, routes and fail-closed blackhole routes of the VTI devices,
  * through rtnetlink. Part of the link driver: callers serialize access.
+ *
+ * Addresses are handled here; routes and blackholes are decided by a
+ * vti_ledger_t and installed by a vti_route_netlink sink, which never
+ * replaces or deletes a route the plugin did not install.
  */
 struct vti_routes_t {
 
@@ -31,7 +33,10 @@ struct vti_routes_t {
 	 *
 	 * Addresses stay while the device is down (IPv6 ones, which the kernel
 	 * drops, come back when it comes up); routes through the device are
-	 * there while it is up; blackholes while the routes are configured.
+	 * there while it is up (unless another device's route or someone
+	 * else's has their place); blackholes while the routes are configured
+	 * here or on any other device. Routes that did not go in are tried
+	 * again.
 	 *
 	 * @param ifindex	the device
 	 * @param spec		what it should have
@@ -43,8 +48,9 @@ struct vti_routes_t {
 				  bool up, bool came_up);
 
 	/**
-	 * Withdraw the blackholes of a device and forget it; its addresses and
-	 * routes go with the device.
+	 * Forget a device: its routes and the blackholes no other device
+	 * claims are removed, routes other devices wait for go in; its
+	 * addresses go with the device.
 	 *
 	 * @param name		interface name
 	 */
