@@ -1280,6 +1280,36 @@ METHOD(vti_tunnels_t, reconcile, void,
 	}
 	enumerator->destroy(enumerator);
 	place_waiting(this);
+	this->link->check(this->link);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, protect, void,
+	private_vti_tunnels_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	this->mutex->lock(this->mutex);
+	this->link->protect(this->link, holder, owner, prefixes, table, metric);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, sweep, void,
+	private_vti_tunnels_t *this, linked_list_t *owners)
+{
+	enumerator_t *enumerator;
+	linked_list_t *all;
+	tunnel_t *tunnel;
+
+	this->mutex->lock(this->mutex);
+	all = vti_strings_clone(owners);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		all->insert_last(all, strdup(tunnel->spec.owner));
+	}
+	enumerator->destroy(enumerator);
+	this->link->sweep(this->link, all);
+	vti_strings_destroy(all);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -1348,6 +1378,8 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 			.ike_moved = _ike_moved,
 			.reconfigure = _reconfigure,
 			.reconcile = _reconcile,
+			.protect = _protect,
+			.sweep = _sweep,
 			.get_count = _get_count,
 			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,

@@ -152,6 +152,29 @@ struct vti_tunnels_t {
 	void (*reconcile)(vti_tunnels_t *this);
 
 	/**
+	 * Hold blackholes for a configured tunnel's prefixes, whoever routes
+	 * them (see vti_link_t.protect()), in the order of the table's other
+	 * decisions.
+	 *
+	 * @param holder	name of the protection
+	 * @param owner		connection and child, "conn/child"
+	 * @param prefixes	"NET/LEN" strings, empty to let them go
+	 * @param table		routing table
+	 * @param metric	metric of the blackholes
+	 */
+	void (*protect)(vti_tunnels_t *this, char *holder, char *owner,
+					linked_list_t *prefixes, uint32_t table, uint32_t metric);
+
+	/**
+	 * Remove routes and devices of ours an earlier run left that nothing
+	 * claims now.
+	 *
+	 * @param owners	"conn/child" of the configured tunnels; the table
+	 *					adds those of its own
+	 */
+	void (*sweep)(vti_tunnels_t *this, linked_list_t *owners);
+
+	/**
 	 * Number of tunnels in the table.
 	 *
 	 * @return			tunnels known, up or down
