@@ -145,6 +145,7 @@ static vti_sa_t *sa_clone(vti_sa_t *sa)
 		.remote_ts = vti_strings_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
+	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
 	return clone;
 }
 
@@ -164,16 +165,17 @@ static void sa_destroy(vti_sa_t *sa)
 }
 
 /**
- * Give an SA copy new endpoints and overhead.
+ * Give an SA copy new endpoints, overhead and underlay.
  */
 static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
-					vti_overhead_t overhead)
+					vti_sa_move_t *move)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
 	sa->local = local->clone(local);
 	sa->remote = remote->clone(remote);
-	sa->overhead = overhead;
+	sa->overhead = move->overhead;
+	memcpy(sa->underlay, move->underlay, sizeof(sa->underlay));
 }
 
 /**
@@ -295,6 +297,8 @@ static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
 		memcpy(tunnel->spec.cfg->name, name, sizeof(name));
 	}
 	tunnel->spec.overhead = sa->overhead;
+	memcpy(tunnel->spec.underlay, sa->underlay,
+		   sizeof(tunnel->spec.underlay));
 	tunnel->dynamic = sa->dynamic;
 }
 
@@ -626,6 +630,11 @@ static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	array_insert(tunnel->sas, ARRAY_TAIL, sa_clone(sa));
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 	tunnel->spec.overhead = sa->overhead;
+	if (*sa->underlay)
+	{
+		memcpy(tunnel->spec.underlay, sa->underlay,
+			   sizeof(tunnel->spec.underlay));
+	}
 	tunnel->idle_since = 0;
 }
 
@@ -1037,9 +1046,11 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		sa_move(sa, local, remote, find_move(moves, count, sa->id)->overhead);
+		sa_move(sa, local, remote, find_move(moves, count, sa->id));
 	}
 	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
+	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
+		   sizeof(tunnel->spec.underlay));
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
 		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
 		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
@@ -1078,7 +1089,7 @@ static void tunnel_split(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			continue;
 		}
 		sa = drop_sa(this, tunnel, sa->id);
-		sa_move(sa, local, remote, move->overhead);
+		sa_move(sa, local, remote, move);
 		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
 			 "%s stays between %H === %H for other SAs with key %u; the "
 			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
@@ -1143,7 +1154,7 @@ static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
 		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
 		if (sa)
 		{
-			sa_move(sa, local, remote, moves[i].overhead);
+			sa_move(sa, local, remote, &moves[i]);
 		}
 	}
 }

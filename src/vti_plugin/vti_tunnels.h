@@ -56,6 +56,9 @@ struct vti_sa_t {
 
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;
+
+	/** interface that holds its local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
 
 /**
@@ -68,6 +71,9 @@ struct vti_sa_move_t {
 
 	/** its ESP overhead between the new endpoints */
 	vti_overhead_t overhead;
+
+	/** interface that holds the new local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
 
 /**
