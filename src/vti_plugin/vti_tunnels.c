@@ -125,10 +125,10 @@ static inline char *name_of(tunnel_t *tunnel)
 	return tunnel->spec.cfg->name;
 }
 
-/**
- * Copy an SA, all it points to included.
+/*
+ * Described in header
  */
-static vti_sa_t *sa_clone(vti_sa_t *sa)
+vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 {
 	vti_sa_t *clone;
 
@@ -149,10 +149,10 @@ static vti_sa_t *sa_clone(vti_sa_t *sa)
 	return clone;
 }
 
-/**
- * Free an SA copy.
+/*
+ * Described in header
  */
-static void sa_destroy(vti_sa_t *sa)
+void vti_sa_destroy(vti_sa_t *sa)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
@@ -351,7 +351,7 @@ static void tunnel_destroy(tunnel_t *tunnel)
 	free(tunnel->reason);
 	tunnel_clear_target(tunnel);
 	vti_strings_destroy(tunnel->spec.routes);
-	array_destroy_function(tunnel->sas, (void*)sa_destroy, NULL);
+	array_destroy_function(tunnel->sas, (void*)vti_sa_destroy, NULL);
 	free(tunnel);
 }
 
@@ -627,7 +627,7 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
 				   vti_sa_t *sa)
 {
-	array_insert(tunnel->sas, ARRAY_TAIL, sa_clone(sa));
+	array_insert(tunnel->sas, ARRAY_TAIL, vti_sa_clone(sa));
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 	tunnel->spec.overhead = sa->overhead;
 	if (*sa->underlay)
@@ -669,7 +669,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	add_sa(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{
-		sa_destroy(drop_sa(this, tunnel, sa->id));
+		vti_sa_destroy(drop_sa(this, tunnel, sa->id));
 		if (tunnel->dynamic)
 		{	/* a spoke's device left down would serve nobody */
 			tunnel_remove(this, tunnel);
@@ -737,10 +737,10 @@ static void wait_for_device(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	vti_sa_t *old;
 
-	old = this->waiting->put(this->waiting, num_key(sa->id), sa_clone(sa));
+	old = this->waiting->put(this->waiting, num_key(sa->id), vti_sa_clone(sa));
 	if (old)
 	{
-		sa_destroy(old);
+		vti_sa_destroy(old);
 	}
 }
 
@@ -774,7 +774,7 @@ static void place_waiting(private_vti_tunnels_t *this)
 			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' has its VTI now",
 				 sa->child, sa->id, sa->conn);
 			this->waiting->remove(this->waiting, (void*)id);
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	array_destroy(ids);
@@ -873,7 +873,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	sa = this->waiting->remove(this->waiting, num_key(id));
 	if (sa)
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 		return FALSE;
 	}
 	tunnel = this->by_sa->get(this->by_sa, num_key(id));
@@ -893,7 +893,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	{
 		tunnel_idle(this, tunnel, sa);
 	}
-	sa_destroy(sa);
+	vti_sa_destroy(sa);
 	return TRUE;
 }
 
@@ -923,7 +923,7 @@ METHOD(vti_tunnels_t, ike_down, void,
 		sa = this->waiting->remove(this->waiting, num_key(ids[i]));
 		if (sa)
 		{
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	for (i = 0; i < count; i++)
@@ -1471,7 +1471,7 @@ METHOD(vti_tunnels_t, destroy, void,
 	enumerator = this->waiting->create_enumerator(this->waiting);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 	}
 	enumerator->destroy(enumerator);
 	this->tunnels->destroy(this->tunnels);

@@ -62,6 +62,21 @@ struct vti_sa_t {
 };
 
 /**
+ * Copy an SA, all it points to included.
+ *
+ * @param sa			SA to copy
+ * @return				copy, free with vti_sa_destroy()
+ */
+vti_sa_t *vti_sa_clone(vti_sa_t *sa);
+
+/**
+ * Free an SA copy.
+ *
+ * @param sa			copy made by vti_sa_clone()
+ */
+void vti_sa_destroy(vti_sa_t *sa);
+
+/**
  * A CHILD_SA of an IKE_SA whose endpoints moved.
  */
 struct vti_sa_move_t {
