@@ -13,11 +13,21 @@
 #    in s, so SAS "?"); every device listed once, times "?".
 # 2. With it: "vti-status -n s -f FILE" lists every device once with the
 #    file's SA counts, ages and reasons; "--json" parses and has 1000
-#    entries carrying exactly the file's values. Each run takes at most
-#    1 s in the lab: the scale issue's explicit target (the one timing
-#    this lab asserts), measured with bash's $EPOCHREALTIME around the call.
+#    entries carrying exactly the file's values. Each takes at most 1 s
+#    in the lab: the scale issue's explicit target (the one timing this
+#    lab asserts), measured with bash's $EPOCHREALTIME around the call.
+#    The lab shares the machine's CPUs with whatever else runs there, so
+#    each is run three times and the fastest run counts: load elsewhere
+#    only ever adds time.
 # 3. The file made stale (a device it does not name): back to one swanctl
 #    pass.
+# 4. A real tunnel a <-> b (key 15) with a's status_file under $LAB_RUN/a:
+#    the file says vti15 is up with one SA; vti-status -n a -f FILE shows
+#    SAS 1, an age in seconds and "CHILD_SA net{N} installed", and its
+#    JSON an up_since between the initiation and now. After terminate:
+#    down, SAS 0, UP "-", "last CHILD_SA net{N} gone".
+
+lab_require_plugin
 
 status_cmd=${LAB_DIR:?}/../../src/tools/vti-status
 [[ -x $status_cmd ]] || lab_fail "$status_cmd is missing or not executable"
@@ -90,17 +100,17 @@ age() {
 	fi
 }
 
-# run WHAT ARGS...: run vti-status -n s ARGS, its output into STATUS_OUT;
-# log how long it took (in STATUS_US, microseconds).
+# run WHAT ARGS...: run vti-status ARGS, its output into STATUS_OUT; log
+# how long it took (in STATUS_US, microseconds).
 run() {
 	local what=$1 t0 t1
 	shift
 	t0=$EPOCHREALTIME
-	STATUS_OUT=$("$status_cmd" -n s "$@" 2>&1) ||
-		lab_fail "vti-status -n s $* ($what) failed: $STATUS_OUT"
+	STATUS_OUT=$("$status_cmd" "$@" 2>&1) ||
+		lab_fail "vti-status $* ($what) failed: $STATUS_OUT"
 	t1=$EPOCHREALTIME
 	STATUS_US=$(( ${t1/./} - ${t0/./} ))
-	lab_log "vti-status -n s $* ($what): $(( STATUS_US / 1000 )) ms"
+	lab_log "vti-status $* ($what): $(( STATUS_US / 1000 )) ms"
 }
 
 # check_table WHAT OUT FROMFILE: OUT is vti-status's table: the header and
@@ -143,15 +153,26 @@ check_table() {
 }
 
 lab_log "1. no status file: one swanctl pass"
-run "no status file" -f "$LAB_RUN/s/none"
+run "no status file" -n s -f "$LAB_RUN/s/none"
 check_table "vti-status without a status file" "$STATUS_OUT" 0
 
 lab_log "2. the status file"
-run "table" -f "$file"
-table_us=$STATUS_US
+# best WHAT ARGS...: run vti-status ARGS three times (run); the fastest
+# time in BEST_US, the last output in STATUS_OUT.
+best() {
+	local i
+	run "$@"
+	BEST_US=$STATUS_US
+	for i in 2 3; do
+		run "$@"
+		(( BEST_US <= STATUS_US )) || BEST_US=$STATUS_US
+	done
+}
+best "table" -n s -f "$file"
+table_us=$BEST_US
 check_table "vti-status -f $file" "$STATUS_OUT" 1
-run "JSON" -f "$file" --json
-json_us=$STATUS_US
+best "JSON" -n s -f "$file" --json
+json_us=$BEST_US
 printf '%s\n' "$STATUS_OUT" > "$LAB_RUN/s/status.json"
 # The JSON document against the file, field by field.
 py_check='
@@ -188,10 +209,11 @@ out=$(python3 -c "$py_check" "$file" "$LAB_RUN/s/status.json" 2>&1) ||
 	lab_fail "vti-status --json: $out"
 lab_log "JSON: $out"
 # The scale issue's explicit target: at most 1 s for 1000 tunnels.
+lab_log "fastest runs: table $((table_us / 1000)) ms, JSON $((json_us / 1000)) ms"
 (( table_us <= 1000000 )) ||
-	lab_fail "vti-status -n s -f FILE took $((table_us / 1000)) ms for $n devices (at most 1000)"
+	lab_fail "vti-status -n s -f FILE took $((table_us / 1000)) ms at best for $n devices (at most 1000)"
 (( json_us <= 1000000 )) ||
-	lab_fail "vti-status -n s -f FILE --json took $((json_us / 1000)) ms for $n devices (at most 1000)"
+	lab_fail "vti-status -n s -f FILE --json took $((json_us / 1000)) ms at best for $n devices (at most 1000)"
 
 lab_log "3. a device the file does not name: the file is stale"
 lab_ip s <<-EOF
@@ -201,5 +223,60 @@ EOF
 want_key[vti2001]=2001 want_state[vti2001]=down want_local[vti2001]=10.9.9.1
 want_remote[vti2001]=10.201.0.1 want_owner[vti2001]=lab/net1001
 n=$((n + 1))
-run "stale status file" -f "$file"
+run "stale status file" -n s -f "$file"
 check_table "vti-status with a stale file" "$STATUS_OUT" 0
+
+lab_log "4. a real tunnel a <-> b, key 15: a's plugin writes its status file"
+# file_has FILE STRING: FILE exists and contains STRING.
+file_has() {
+	[[ -e $1 ]] && lab_file_has "$1" "$2"
+}
+lab_topo_pair
+real=$LAB_RUN/a/charon.vti
+lab_charon_start a "status_file = $real"
+lab_charon_start b
+lab_pair_conf mark_in=15 mark_out=15
+before=$EPOCHSECONDS
+lab_assert "a could not initiate CHILD_SA 'net'" lab_initiate a net
+lab_assert "a: vti15 is not up" lab_wait 10 lab_link_up a vti15
+lab_assert "a: $real does not say vti15 is up with one SA" \
+	lab_wait 5 file_has "$real" $'\nvti15\t15\tup\tlab/net\t1\t'
+run "real tunnel" -n a -f "$real"
+row='vti15 +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +1 +1446 +[0-9]+s +[0-9]+s '
+row+='CHILD_SA net\{[0-9]+\} installed'
+[[ $STATUS_OUT =~ $'\n'$row$ ]] ||
+	lab_fail "vti-status -n a -f $real: expected a line matching '$row': $STATUS_OUT"
+run "real tunnel, JSON" -n a -f "$real" --json
+py_real='
+import json, re, sys
+t = json.loads(sys.argv[1])["tunnels"]
+before, now = int(sys.argv[2]), int(sys.argv[3])
+if len(t) != 1:
+    sys.exit("%d entries, expected 1" % len(t))
+t = t[0]
+want = {"name": "vti15", "state": "up", "key": 15, "local": "10.9.0.1",
+        "remote": "10.9.0.2", "owner": "lab/net", "sas": 1, "mtu": 1446}
+if {k: t[k] for k in want} != want:
+    sys.exit("entry %r, expected %r" % (t, want))
+if not before <= t["up_since"] <= now or t["last_change"] != t["up_since"]:
+    sys.exit("up_since %r, last_change %r, expected both in [%d, %d]"
+             % (t["up_since"], t["last_change"], before, now))
+if not re.fullmatch(r"CHILD_SA net\{\d+\} installed", t["reason"]):
+    sys.exit("reason %r" % t["reason"])
+print("vti15 up since %d s" % (now - t["up_since"]))
+'
+out=$(python3 -c "$py_real" "$STATUS_OUT" "$before" "$EPOCHSECONDS" 2>&1) ||
+	lab_fail "vti-status -n a -f $real --json: $out"
+lab_log "JSON: $out"
+
+lab_log "terminate"
+lab_swanctl a --terminate --ike lab --timeout 30 > /dev/null
+lab_assert "a: vti15 is not admin down after terminate" \
+	lab_wait 10 lab_link_down a vti15
+lab_assert "a: $real does not say vti15 is down with no SA" \
+	lab_wait 5 lab_file_has "$real" $'\nvti15\t15\tdown\tlab/net\t0\t0\t'
+run "real tunnel, terminated" -n a -f "$real"
+row='vti15 +down +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +0 +1446 +- +[0-9]+s '
+row+='last CHILD_SA net\{[0-9]+\} gone'
+[[ $STATUS_OUT =~ $'\n'$row$ ]] ||
+	lab_fail "vti-status -n a -f $real: expected a line matching '$row': $STATUS_OUT"
