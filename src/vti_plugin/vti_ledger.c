@@ -890,49 +890,63 @@ static device_t *up_device_of(private_vti_ledger_t *this, device_t *holder)
 }
 
 /**
- * Whether an interface index is one of our devices'.
+ * The device of ours with an interface index, NULL if none.
  */
-static bool is_our_device(private_vti_ledger_t *this, int ifindex)
+static device_t *device_by_index(private_vti_ledger_t *this, int ifindex)
 {
 	enumerator_t *enumerator;
-	device_t *device;
-	bool found = FALSE;
+	device_t *device, *found = NULL;
 
 	enumerator = this->devices->create_enumerator(this->devices);
 	while (!found && enumerator->enumerate(enumerator, &device))
 	{
-		found = device->ifindex && device->ifindex == ifindex;
+		if (ifindex > 0 && device->ifindex == ifindex)
+		{
+			found = device;
+		}
 	}
 	enumerator->destroy(enumerator);
 	return found;
 }
 
 /**
- * Check where the kernel sends a protected prefix whose tunnel is up.
+ * Check where the kernel sends a protected prefix whose tunnel is up: into
+ * its blackhole, while a wider route through one of our devices would
+ * carry it, means the protection is narrower than the routing daemon's
+ * route and takes traffic the tunnel could carry.
  */
 static void check_claim(private_vti_ledger_t *this, place_t *place,
 						claim_t *claim)
 {
 	char prefix[INET6_ADDRSTRLEN + 4];
 	vti_route_t route = { .net = place->net, .prefixlen = place->prefixlen };
-	device_t *device;
+	device_t *device, *carrier;
 	int ifindex;
 
 	device = up_device_of(this, claim->device);
 	ifindex = device ? this->sink->lookup(this->sink, place->net) : -1;
-	if (!device || ifindex < 0 || is_our_device(this, ifindex))
-	{
+	if (ifindex != 0)
+	{	/* not in the blackhole (or not known): nothing is lost */
 		claim->misrouted = claim->misrouted && ifindex < 0;
+		return;
+	}
+	/* in the blackhole: a mistake only if a wider route through one of our
+	 * devices would carry it (the daemon's route is not there yet, else) */
+	carrier = device_by_index(this, this->sink->wider(this->sink,
+								place->net, place->prefixlen, place->table));
+	if (!carrier)
+	{
 		return;
 	}
 	if (!claim->misrouted)
 	{
 		DBG1(DBG_KNL, "vti: %s: protected prefix %s has no route through "
-			 "%s or another VTI while the tunnel is up, so its blackhole "
-			 "takes the traffic the tunnel could carry; protect the prefixes "
-			 "your routing daemon announces (charon.plugins.vti.protect), "
-			 "not narrower ones", claim->device->owner,
-			 prefix_of(&route, prefix, sizeof(prefix)), device->name);
+			 "%s or another VTI while the tunnel is up: its blackhole takes "
+			 "the traffic that the wider route through %s would carry; "
+			 "protect the prefixes your routing daemon announces "
+			 "(charon.plugins.vti.protect), not narrower ones",
+			 claim->device->owner, prefix_of(&route, prefix, sizeof(prefix)),
+			 device->name, carrier->name);
 		claim->misrouted = TRUE;
 	}
 }

@@ -301,14 +301,19 @@ METHOD(vti_route_sink_t, lookup, int,
 	struct rtnl_route *result = NULL;
 	struct rtnl_nexthop *nh;
 	struct nl_addr *nl;
-	int ifindex = -1;
+	int ifindex = -1, err;
 
 	nl = nl_addr_build(dst->get_family(dst), addr.ptr, addr.len);
 	if (!nl)
 	{
 		return -1;
 	}
-	if (rtnl_route_lookup(this->sock, nl, &result) == 0 && result)
+	err = rtnl_route_lookup(this->sock, nl, &result);
+	if (err == -NLE_INVAL)
+	{	/* the kernel answers a lookup that ends in a blackhole so */
+		ifindex = 0;
+	}
+	else if (err == 0 && result)
 	{
 		ifindex = 0;
 		nh = rtnl_route_nexthop_n(result, 0);
@@ -319,6 +324,63 @@ METHOD(vti_route_sink_t, lookup, int,
 		rtnl_route_put(result);
 	}
 	nl_addr_put(nl);
+	return ifindex;
+}
+
+/**
+ * Whether a route of the kernel's is wider than a prefix and covers it;
+ * tells its length.
+ */
+static bool covers_wider(struct rtnl_route *rt, struct nl_addr *dst,
+						 uint8_t prefixlen, uint32_t table, int *len)
+{
+	struct nl_addr *other = rtnl_route_get_dst(rt);
+
+	if (!other || rtnl_route_get_table(rt) != table ||
+		rtnl_route_get_type(rt) != RTN_UNICAST ||
+		nl_addr_get_prefixlen(other) >= prefixlen)
+	{
+		return FALSE;
+	}
+	*len = nl_addr_get_prefixlen(other);
+	return nl_addr_cmp_prefix(other, dst) == 0;
+}
+
+METHOD(vti_route_sink_t, wider, int,
+	private_vti_route_netlink_t *this, host_t *net, uint8_t prefixlen,
+	uint32_t table)
+{
+	chunk_t addr = net->get_address(net);
+	struct rtnl_nexthop *nh;
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	struct nl_addr *dst;
+	int ifindex = 0, best = -1, len;
+
+	dst = nl_addr_build(net->get_family(net), addr.ptr, addr.len);
+	if (!dst)
+	{
+		return -1;
+	}
+	nl_addr_set_prefixlen(dst, prefixlen);
+	if (rtnl_route_alloc_cache(this->sock, net->get_family(net), 0,
+							   &cache) < 0)
+	{
+		nl_addr_put(dst);
+		return -1;
+	}
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+	{
+		if (covers_wider((struct rtnl_route*)obj, dst, prefixlen, table,
+						 &len) && len > best)
+		{
+			nh = rtnl_route_nexthop_n((struct rtnl_route*)obj, 0);
+			ifindex = nh ? rtnl_route_nh_get_ifindex(nh) : 0;
+			best = len;
+		}
+	}
+	nl_cache_free(cache);
+	nl_addr_put(dst);
 	return ifindex;
 }
 
@@ -364,6 +426,7 @@ vti_route_sink_t *vti_route_netlink_create(struct nl_sock *sock)
 			.install = _install,
 			.remove = _remove_,
 			.lookup = _lookup,
+			.wider = _wider,
 			.sweep = _sweep,
 			.destroy = _destroy,
 		},

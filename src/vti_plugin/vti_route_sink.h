@@ -101,6 +101,19 @@ struct vti_route_sink_t {
 	int (*lookup)(vti_route_sink_t *this, host_t *dst);
 
 	/**
+	 * Find the most specific route of a table that is wider than a prefix
+	 * and covers it.
+	 *
+	 * @param net		network address of the prefix
+	 * @param prefixlen	its length
+	 * @param table		routing table
+	 * @return			interface index of that route, 0 if there is none
+	 *					through a device, -1 if the kernel could not be asked
+	 */
+	int (*wider)(vti_route_sink_t *this, host_t *net, uint8_t prefixlen,
+				 uint32_t table);
+
+	/**
 	 * Remove the routes of the plugin's in the kernel, also those an
 	 * earlier run left, unless a filter keeps them.
 	 *

@@ -46,6 +46,9 @@ struct private_mock_sink_t {
 
 	/** what lookup() answers */
 	int picked;
+
+	/** what wider() answers */
+	int widened;
 };
 
 /**
@@ -253,6 +256,20 @@ METHOD(vti_route_sink_t, lookup, int,
 	return this->picked;
 }
 
+METHOD(vti_route_sink_t, wider, int,
+	private_mock_sink_t *this, host_t *net, uint8_t prefixlen,
+	uint32_t table)
+{
+	record(this, "wider %H/%u", net, prefixlen);
+	return this->widened;
+}
+
+METHOD(mock_sink_t, widen, void,
+	private_mock_sink_t *this, int ifindex)
+{
+	this->widened = ifindex;
+}
+
 METHOD(mock_sink_t, pick, void,
 	private_mock_sink_t *this, int ifindex)
 {
@@ -361,6 +378,7 @@ mock_sink_t *mock_sink_create(void)
 				.install = _install,
 				.remove = _remove_,
 				.lookup = _lookup,
+				.wider = _wider,
 				.sweep = _sweep,
 				.destroy = _destroy,
 			},
@@ -370,6 +388,7 @@ mock_sink_t *mock_sink_create(void)
 			.drop = _drop,
 			.kernel = _kernel,
 			.pick = _pick,
+			.widen = _widen,
 		},
 		.calls = linked_list_create(),
 		.routes = linked_list_create(),

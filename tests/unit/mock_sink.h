@@ -77,6 +77,14 @@ struct mock_sink_t {
 	 * @param ifindex	what the kernel's route lookup picks
 	 */
 	void (*pick)(mock_sink_t *this, int ifindex);
+
+	/**
+	 * Make wider() answer an interface index (0 for none through a
+	 * device).
+	 *
+	 * @param ifindex	device of the wider route covering a prefix
+	 */
+	void (*widen)(mock_sink_t *this, int ifindex);
 };
 
 /**
