@@ -475,6 +475,32 @@ static void resolve_routes(scope_t *scope, vti_config_t *cfg)
 }
 
 /**
+ * Resolve the protection: remote_ts (the default), none, or a list of
+ * prefixes.
+ */
+static void resolve_protect(scope_t *scope, vti_config_t *cfg)
+{
+	char *value, path[PATH_LEN];
+
+	value = lookup(scope, "protect", path);
+	if (!value || strcaseeq(value, "remote_ts"))
+	{
+		cfg->protect = VTI_PROTECT_REMOTE_TS;
+		cfg->protect_list = linked_list_create();
+	}
+	else if (strcaseeq(value, "none") || !*value)
+	{
+		cfg->protect = VTI_PROTECT_NONE;
+		cfg->protect_list = linked_list_create();
+	}
+	else
+	{
+		cfg->protect = VTI_PROTECT_LIST;
+		cfg->protect_list = get_prefixes(scope, path, value, FALSE, 0);
+	}
+}
+
+/**
  * Resolve the routing table: a number, or "main".
  */
 static void resolve_table(scope_t *scope, vti_config_t *cfg)
@@ -535,6 +561,7 @@ vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
 								UINT32_MAX, DEFAULT_FAIL_CLOSED_METRIC,
 								"a number from 0 to 4294967295");
 	resolve_down_action(&scope, cfg);
+	resolve_protect(&scope, cfg);
 	return cfg;
 }
 
@@ -549,6 +576,7 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 	*clone = *this;
 	clone->addresses = vti_strings_clone(this->addresses);
 	clone->route_list = vti_strings_clone(this->route_list);
+	clone->protect_list = vti_strings_clone(this->protect_list);
 	return clone;
 }
 
@@ -564,7 +592,8 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 		   a->table == b->table && a->metric == b->metric &&
 		   a->fail_closed == b->fail_closed &&
 		   a->fail_closed_metric == b->fail_closed_metric &&
-		   a->down_action == b->down_action;
+		   a->down_action == b->down_action && a->protect == b->protect &&
+		   vti_strings_equal(a->protect_list, b->protect_list);
 }
 
 /*
@@ -576,6 +605,7 @@ void vti_config_destroy(vti_config_t *this)
 	{
 		vti_strings_destroy(this->addresses);
 		vti_strings_destroy(this->route_list);
+		vti_strings_destroy(this->protect_list);
 		free(this);
 	}
 }

@@ -17,6 +17,7 @@
 
 typedef struct vti_config_t vti_config_t;
 typedef enum vti_route_mode_t vti_route_mode_t;
+typedef enum vti_protect_mode_t vti_protect_mode_t;
 typedef enum vti_down_action_t vti_down_action_t;
 
 /**
@@ -29,6 +30,18 @@ enum vti_route_mode_t {
 	VTI_ROUTES_REMOTE_TS,
 	/** an explicit list of prefixes */
 	VTI_ROUTES_LIST,
+};
+
+/**
+ * Which prefixes the plugin holds blackholes for, whoever routes them.
+ */
+enum vti_protect_mode_t {
+	/** none */
+	VTI_PROTECT_NONE,
+	/** the child's configured remote traffic selectors */
+	VTI_PROTECT_REMOTE_TS,
+	/** an explicit list of prefixes */
+	VTI_PROTECT_LIST,
 };
 
 /**
@@ -75,6 +88,12 @@ struct vti_config_t {
 
 	/** what to do when the last CHILD_SA goes */
 	vti_down_action_t down_action;
+
+	/** which prefixes to protect with blackholes from config load on */
+	vti_protect_mode_t protect;
+
+	/** prefixes for VTI_PROTECT_LIST, canonical "NET/LEN" strings */
+	linked_list_t *protect_list;
 };
 
 /**

@@ -26,14 +26,17 @@ typedef struct place_t place_t;
  */
 struct device_t {
 
-	/** interface name */
-	char name[IFNAMSIZ];
+	/** interface name, or the name of a holder of blackholes */
+	char *name;
 
 	/** connection and child it serves, "conn/child" */
 	char *owner;
 
-	/** interface index */
+	/** interface index, 0 for a holder of blackholes */
 	int ifindex;
+
+	/** the device is up */
+	bool up;
 
 	/** entries of its routes that are no prefix, logged once each */
 	linked_list_t *rejected;
@@ -76,6 +79,10 @@ struct claim_t {
 
 	/** that it waits for another device's route has been logged */
 	bool noted;
+
+	/** that the kernel sends the protected prefix elsewhere while its
+	 *  tunnel is up has been logged */
+	bool misrouted;
 };
 
 /**
@@ -758,9 +765,9 @@ static device_t *get_device(private_vti_ledger_t *this, char *name)
 	if (!found)
 	{
 		INIT(found,
+			.name = strdup(name),
 			.rejected = linked_list_create(),
 		);
-		snprintf(found->name, sizeof(found->name), "%s", name);
 		this->devices->insert_last(this->devices, found);
 	}
 	return found;
@@ -786,17 +793,20 @@ static void forget_dropped(private_vti_ledger_t *this, device_t *device)
 	enumerator->destroy(enumerator);
 }
 
-METHOD(vti_ledger_t, apply, void,
-	private_vti_ledger_t *this, int ifindex, vti_link_spec_t *spec, bool up,
-	bool came_up)
+/**
+ * Align the claims of a device or holder with a spec.
+ */
+static void claim_as(private_vti_ledger_t *this, char *name, int ifindex,
+					 vti_link_spec_t *spec, bool up, bool came_up)
 {
 	linked_list_t *wants;
 	device_t *device;
 
-	device = get_device(this, spec->cfg->name);
+	device = get_device(this, name);
 	free(device->owner);
 	device->owner = strdup(spec->owner ?: "?");
 	device->ifindex = ifindex;
+	device->up = up;
 	if (came_up)
 	{
 		forget_dropped(this, device);
@@ -808,6 +818,154 @@ METHOD(vti_ledger_t, apply, void,
 	align(this);
 }
 
+METHOD(vti_ledger_t, apply, void,
+	private_vti_ledger_t *this, int ifindex, vti_link_spec_t *spec, bool up,
+	bool came_up)
+{
+	claim_as(this, spec->cfg->name, ifindex, spec, up, came_up);
+}
+
+METHOD(vti_ledger_t, protect, void,
+	private_vti_ledger_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	vti_config_t cfg = {
+		.table = table,
+		.fail_closed = TRUE,
+		.fail_closed_metric = metric,
+	};
+	vti_link_spec_t spec = {
+		.owner = owner,
+		.cfg = &cfg,
+		.routes = prefixes,
+	};
+
+	snprintf(cfg.name, sizeof(cfg.name), "-");
+	claim_as(this, holder, 0, &spec, FALSE, FALSE);
+}
+
+/**
+ * Whether a route of ours in the kernel is where the ledger has one.
+ */
+static bool is_known(private_vti_ledger_t *this, vti_route_t *route)
+{
+	enumerator_t *enumerator;
+	place_t *place;
+	bool found = FALSE;
+
+	enumerator = this->places->create_enumerator(this->places);
+	while (!found && enumerator->enumerate(enumerator, &place))
+	{
+		found = place->installed &&
+				place->installed_blackhole == route->blackhole &&
+				place->prefixlen == route->prefixlen &&
+				place->table == route->table &&
+				place->metric == route->metric &&
+				place->net->ip_equals(place->net, route->net);
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * An up device serving the connection and child a holder protects, NULL if
+ * none is up.
+ */
+static device_t *up_device_of(private_vti_ledger_t *this, device_t *holder)
+{
+	enumerator_t *enumerator;
+	device_t *device, *found = NULL;
+
+	enumerator = this->devices->create_enumerator(this->devices);
+	while (!found && enumerator->enumerate(enumerator, &device))
+	{
+		if (device->ifindex && device->up &&
+			streq(device->owner, holder->owner))
+		{
+			found = device;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Whether an interface index is one of our devices'.
+ */
+static bool is_our_device(private_vti_ledger_t *this, int ifindex)
+{
+	enumerator_t *enumerator;
+	device_t *device;
+	bool found = FALSE;
+
+	enumerator = this->devices->create_enumerator(this->devices);
+	while (!found && enumerator->enumerate(enumerator, &device))
+	{
+		found = device->ifindex && device->ifindex == ifindex;
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Check where the kernel sends a protected prefix whose tunnel is up.
+ */
+static void check_claim(private_vti_ledger_t *this, place_t *place,
+						claim_t *claim)
+{
+	char prefix[INET6_ADDRSTRLEN + 4];
+	vti_route_t route = { .net = place->net, .prefixlen = place->prefixlen };
+	device_t *device;
+	int ifindex;
+
+	device = up_device_of(this, claim->device);
+	ifindex = device ? this->sink->lookup(this->sink, place->net) : -1;
+	if (!device || ifindex < 0 || is_our_device(this, ifindex))
+	{
+		claim->misrouted = claim->misrouted && ifindex < 0;
+		return;
+	}
+	if (!claim->misrouted)
+	{
+		DBG1(DBG_KNL, "vti: %s: protected prefix %s has no route through "
+			 "%s or another VTI while the tunnel is up, so its blackhole "
+			 "takes the traffic the tunnel could carry; protect the prefixes "
+			 "your routing daemon announces (charon.plugins.vti.protect), "
+			 "not narrower ones", claim->device->owner,
+			 prefix_of(&route, prefix, sizeof(prefix)), device->name);
+		claim->misrouted = TRUE;
+	}
+}
+
+METHOD(vti_ledger_t, check, void,
+	private_vti_ledger_t *this)
+{
+	enumerator_t *places, *claims;
+	place_t *place;
+	claim_t *claim;
+
+	places = this->places->create_enumerator(this->places);
+	while (places->enumerate(places, &place))
+	{
+		claims = place->claims->create_enumerator(place->claims);
+		while (claims->enumerate(claims, &claim))
+		{
+			if (claim->blackhole && !claim->device->ifindex)
+			{
+				check_claim(this, place, claim);
+			}
+		}
+		claims->destroy(claims);
+	}
+	places->destroy(places);
+}
+
+METHOD(vti_ledger_t, sweep, void,
+	private_vti_ledger_t *this)
+{
+	this->sink->sweep(this->sink, (void*)is_known, this);
+}
+
 /**
  * Free a device record.
  */
@@ -815,6 +973,7 @@ static void device_destroy(device_t *device)
 {
 	device->rejected->destroy_function(device->rejected, free);
 	free(device->owner);
+	free(device->name);
 	free(device);
 }
 
@@ -860,7 +1019,10 @@ vti_ledger_t *vti_ledger_create(vti_route_sink_t *sink)
 	INIT(this,
 		.public = {
 			.apply = _apply,
+			.protect = _protect,
 			.withdraw = _withdraw,
+			.sweep = _sweep,
+			.check = _check,
 			.destroy = _destroy,
 		},
 		.sink = sink,

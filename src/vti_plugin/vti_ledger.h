@@ -46,12 +46,39 @@ struct vti_ledger_t {
 				  bool up, bool came_up);
 
 	/**
-	 * Drop every claim of a device and forget it; routes it held pass to
-	 * the devices that claim them next.
+	 * Claim blackholes for prefixes whoever routes them, under a name that
+	 * is no device's; they count with the devices' blackholes.
 	 *
-	 * @param name		interface name
+	 * @param holder	name of the claimant, e.g. "protect conn/child"
+	 * @param owner		connection and child, "conn/child", for log lines
+	 * @param prefixes	"NET/LEN" strings
+	 * @param table		routing table of the blackholes
+	 * @param metric	their metric
+	 */
+	void (*protect)(vti_ledger_t *this, char *holder, char *owner,
+					linked_list_t *prefixes, uint32_t table, uint32_t metric);
+
+	/**
+	 * Drop every claim of a device or holder and forget it; routes it held
+	 * pass to the devices that claim them next.
+	 *
+	 * @param name		interface name, or holder name
 	 */
 	void (*withdraw)(vti_ledger_t *this, char *name);
+
+	/**
+	 * Remove the routes of ours in the kernel that no claim has, such as
+	 * those an earlier run left for tunnels that are no longer configured.
+	 */
+	void (*sweep)(vti_ledger_t *this);
+
+	/**
+	 * Check the blackholes of holders whose tunnel is up (a device with the
+	 * holder's owner is up): log, once, a prefix the kernel routes to none
+	 * of our devices, since its blackhole then takes traffic the tunnel
+	 * could carry.
+	 */
+	void (*check)(vti_ledger_t *this);
 
 	/**
 	 * Free the ledger; the kernel keeps the routes.

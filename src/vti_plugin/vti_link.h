@@ -85,11 +85,40 @@ struct vti_link_t {
 							 bool up);
 
 	/**
-	 * Delete a device, if it is ours, with its blackhole routes.
+	 * Delete a device, if it is ours, with the blackholes only it claims.
 	 *
 	 * @param spec		what the device looked like
 	 */
 	void (*remove)(vti_link_t *this, vti_link_spec_t *spec);
+
+	/**
+	 * Hold blackholes for a tunnel's prefixes, whoever routes them, counted
+	 * with the devices' own; an empty list lets them go.
+	 *
+	 * @param holder	name of the protection, e.g. "protect conn/child"
+	 * @param owner		connection and child, "conn/child", for log lines
+	 * @param prefixes	"NET/LEN" strings
+	 * @param table		routing table of the blackholes
+	 * @param metric	their metric
+	 */
+	void (*protect)(vti_link_t *this, char *holder, char *owner,
+					linked_list_t *prefixes, uint32_t table, uint32_t metric);
+
+	/**
+	 * Remove what an earlier run left that nothing needs now: routes of
+	 * ours nothing claims, and devices of ours, down, that serve none of
+	 * the connections and children given.
+	 *
+	 * @param owners	"conn/child" of the configured tunnels
+	 */
+	void (*sweep)(vti_link_t *this, linked_list_t *owners);
+
+	/**
+	 * Log protected prefixes that the kernel routes past the VTI of their
+	 * tunnel while it is up (a protection more specific than the routes a
+	 * routing daemon brings).
+	 */
+	void (*check)(vti_link_t *this);
 
 	/**
 	 * Remove (or, if so configured, set down) every device of ours, and

@@ -53,6 +53,9 @@ struct private_vti_netlink_t {
 	/** set our devices down at destroy instead of deleting them */
 	bool keep_devices;
 
+	/** keep the blackholes at destroy, and the devices, set down */
+	bool keep_protection;
+
 	/** last failure logged per device, as failure_t, so that retries do
 	 *  not repeat it */
 	hashtable_t *failures;
@@ -741,11 +744,72 @@ static void free_failure(failure_t *failure)
 	free(failure);
 }
 
+METHOD(vti_link_t, protect, void,
+	private_vti_netlink_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	this->routes->protect(this->routes, holder, owner, prefixes, table,
+						  metric);
+}
+
+/**
+ * Whether a device of ours serves one of the connections and children
+ * given.
+ */
+static bool serves_any(struct rtnl_link *link, linked_list_t *owners)
+{
+	return owners->find_first(owners, linked_list_match_str, NULL,
+							  (char*)owner_of(link));
+}
+
+METHOD(vti_link_t, sweep, void,
+	private_vti_netlink_t *this, linked_list_t *owners)
+{
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	struct rtnl_link *link;
+
+	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) == 0)
+	{
+		for (obj = nl_cache_get_first(cache); obj;
+			 obj = nl_cache_get_next(obj))
+		{
+			link = (struct rtnl_link*)obj;
+			if (is_ours(link) && !(rtnl_link_get_flags(link) & IFF_UP) &&
+				!serves_any(link, owners))
+			{
+				DBG1(DBG_KNL, "vti: %s (%s) deleted: left by an earlier run "
+					 "for a tunnel that is not configured now",
+					 rtnl_link_get_name(link), owner_of(link));
+				this->routes->withdraw(this->routes,
+									   rtnl_link_get_name(link));
+				rtnl_link_delete(this->sock, link);
+			}
+		}
+		nl_cache_free(cache);
+	}
+	this->routes->sweep(this->routes);
+}
+
+METHOD(vti_link_t, check, void,
+	private_vti_netlink_t *this)
+{
+	this->routes->check(this->routes);
+}
+
 METHOD(vti_link_t, destroy, void,
 	private_vti_netlink_t *this)
 {
-	retire_all(this, !this->keep_devices, this->keep_devices ?
-			   "charon stops, keep_devices is set" : "charon stops");
+	if (this->keep_protection)
+	{
+		retire_all(this, FALSE, "charon stops; kept down with the "
+				   "blackholes until charon runs again (keep_protection)");
+	}
+	else
+	{
+		retire_all(this, !this->keep_devices, this->keep_devices ?
+				   "charon stops, keep_devices is set" : "charon stops");
+	}
 	this->routes->destroy(this->routes);
 	nl_socket_free(this->sock);
 	this->failures->destroy_function(this->failures, (void*)free_failure);
@@ -755,7 +819,7 @@ METHOD(vti_link_t, destroy, void,
 /*
  * Described in header
  */
-vti_link_t *vti_netlink_create(bool keep_devices)
+vti_link_t *vti_netlink_create(bool keep_devices, bool keep_protection)
 {
 	private_vti_netlink_t *this;
 	int err;
@@ -764,10 +828,14 @@ vti_link_t *vti_netlink_create(bool keep_devices)
 		.public = {
 			.set = _set,
 			.remove = _remove_,
+			.protect = _protect,
+			.sweep = _sweep,
+			.check = _check,
 			.destroy = _destroy,
 		},
 		.sock = nl_socket_alloc(),
 		.keep_devices = keep_devices,
+		.keep_protection = keep_protection,
 		.failures = hashtable_create(hashtable_hash_str, hashtable_equals_str,
 									 8),
 	);
@@ -787,7 +855,7 @@ vti_link_t *vti_netlink_create(bool keep_devices)
 		free(this);
 		return NULL;
 	}
-	this->routes = vti_routes_create(this->sock);
+	this->routes = vti_routes_create(this->sock, keep_protection);
 	retire_all(this, FALSE, "left by an earlier run, down until a CHILD_SA "
 			   "claims it");
 	return &this->public;

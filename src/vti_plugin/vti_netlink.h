@@ -19,8 +19,11 @@
  * Devices of ours left by an earlier run are set down at once.
  *
  * @param keep_devices	at destroy, set our devices down instead of deleting
+ * @param keep_protection	at destroy, keep the blackholes and set our devices
+ *						down, so that no tunnel's traffic leaks while charon
+ *						is not running
  * @return				driver, NULL if no rtnetlink socket could be had
  */
-vti_link_t *vti_netlink_create(bool keep_devices);
+vti_link_t *vti_netlink_create(bool keep_devices, bool keep_protection);
 
 #endif /** VTI_NETLINK_H_ @}*/

@@ -7,7 +7,9 @@
 #include "vti_config.h"
 #include "vti_listener.h"
 #include "vti_netlink.h"
+#include "vti_protector.h"
 #include "vti_reconciler.h"
+#include "vti_status.h"
 #include "vti_tunnels.h"
 
 #include <daemon.h>
@@ -43,7 +45,16 @@ struct private_vti_plugin_t {
 	/** listener feeding bus events into the table */
 	vti_listener_t *listener;
 
-	/** job reconciling the table with the kernel, if any */
+	/** blackholes for the configured tunnels' prefixes */
+	vti_protector_t *protector;
+
+	/** durations of the bus hooks */
+	vti_hook_stats_t *stats;
+
+	/** writes the status file */
+	vti_status_t *status;
+
+	/** job updating the protector and reconciling the table */
 	vti_reconciler_t *reconciler;
 };
 
@@ -64,9 +75,19 @@ static void stop(private_vti_plugin_t *this)
 		this->listener->destroy(this->listener);
 	}
 	DESTROY_IF(this->reconciler);
+	DESTROY_IF(this->protector);
+	if (this->status)
+	{
+		this->status->write(this->status, TRUE);
+		this->status->destroy(this->status);
+	}
 	DESTROY_IF(this->tunnels);
+	DESTROY_IF(this->stats);
 	DESTROY_IF(this->link);
 	this->reconciler = NULL;
+	this->protector = NULL;
+	this->status = NULL;
+	this->stats = NULL;
 	this->listener = NULL;
 	this->tunnels = NULL;
 	this->link = NULL;
@@ -79,8 +100,11 @@ static bool start(private_vti_plugin_t *this)
 {
 	uint32_t interval;
 
-	this->link = vti_netlink_create(lib->settings->get_bool(lib->settings,
-								"%s.plugins.vti.keep_devices", FALSE, lib->ns));
+	this->link = vti_netlink_create(
+						lib->settings->get_bool(lib->settings,
+							"%s.plugins.vti.keep_devices", FALSE, lib->ns),
+						lib->settings->get_bool(lib->settings,
+							"%s.plugins.vti.keep_protection", TRUE, lib->ns));
 	if (!this->link)
 	{
 		return FALSE;
@@ -92,11 +116,15 @@ static bool start(private_vti_plugin_t *this)
 	interval = lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.reconcile_interval",
 							DEFAULT_RECONCILE_INTERVAL, lib->ns);
-	if (interval)
-	{
-		this->reconciler = vti_reconciler_create(this->tunnels, interval);
-	}
-	this->listener = vti_listener_create(this->tunnels);
+	this->stats = vti_hook_stats_create();
+	this->protector = vti_protector_create(this->tunnels);
+	this->status = vti_status_create(this->tunnels, this->stats,
+						lib->settings->get_str(lib->settings,
+							"%s.plugins.vti.status_file", VTI_STATUS_FILE,
+							lib->ns));
+	this->reconciler = vti_reconciler_create(this->tunnels, this->protector,
+											 this->status, interval);
+	this->listener = vti_listener_create(this->tunnels, this->stats);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	return TRUE;
 }
@@ -134,6 +162,7 @@ METHOD(plugin_t, reload, bool,
 	if (this->tunnels)
 	{
 		this->tunnels->reconfigure(this->tunnels, vti_config_resolve);
+		this->protector->reload(this->protector);
 	}
 	return TRUE;
 }

@@ -221,6 +221,24 @@ static bool covers(host_t *net, int prefix, host_t *addr)
 	return TRUE;
 }
 
+/*
+ * Described in header
+ */
+bool vti_prefixes_covers(char *prefix, host_t *addr)
+{
+	host_t *net;
+	int len;
+	bool covered = FALSE;
+
+	net = host_create_from_subnet(prefix, &len);
+	if (net)
+	{
+		covered = len >= 0 && covers(net, len, addr);
+		net->destroy(net);
+	}
+	return covered;
+}
+
 /**
  * Log why a prefix is not routed into a device.
  */

@@ -56,4 +56,13 @@ linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
 											host_t *local, host_t *remote,
 											char *owner, char *dev);
 
+/**
+ * Whether a prefix covers an address.
+ *
+ * @param prefix		"NET/LEN"
+ * @param addr			address, may be NULL or %any (covered by nothing)
+ * @return				TRUE if addr lies inside prefix
+ */
+bool vti_prefixes_covers(char *prefix, host_t *addr);
+
 #endif /** VTI_PREFIXES_H_ @}*/

@@ -19,8 +19,17 @@ struct ticket_t {
 	/** table to reconcile, NULL once the plugin stopped */
 	vti_tunnels_t *tunnels;
 
-	/** seconds between two reconciles */
+	/** protector to update */
+	vti_protector_t *protector;
+
+	/** status file writer */
+	vti_status_t *status;
+
+	/** seconds between two reconciles, 0 for none */
 	uint32_t interval;
+
+	/** when the table was reconciled last */
+	time_t reconciled;
 
 	/** holders: the plugin and the job */
 	refcount_t refs;
@@ -54,17 +63,26 @@ static void ticket_release(ticket_t *ticket)
 }
 
 /**
- * The job: reconcile, and come back after the interval unless stopped.
+ * The job: update the protector, reconcile when it is time, and come back
+ * in a second unless stopped.
  */
 static job_requeue_t reconcile(ticket_t *ticket)
 {
 	job_requeue_t requeue = JOB_REQUEUE_NONE;
+	time_t now = time_monotonic(NULL);
 
 	ticket->mutex->lock(ticket->mutex);
 	if (ticket->tunnels)
 	{
-		ticket->tunnels->reconcile(ticket->tunnels);
-		requeue = JOB_RESCHEDULE(ticket->interval);
+		ticket->protector->update(ticket->protector);
+		if (ticket->interval &&
+			now - ticket->reconciled >= (time_t)ticket->interval)
+		{
+			ticket->tunnels->reconcile(ticket->tunnels);
+			ticket->reconciled = now;
+		}
+		ticket->status->write(ticket->status, FALSE);
+		requeue = JOB_RESCHEDULE(1);
 	}
 	ticket->mutex->unlock(ticket->mutex);
 	return requeue;
@@ -80,7 +98,7 @@ static void schedule(ticket_t *ticket)
 		(job_t*)callback_job_create((callback_job_cb_t)reconcile, ticket,
 									(callback_job_cleanup_t)ticket_release,
 									NULL),
-		ticket->interval);
+		1);
 }
 
 METHOD(vti_reconciler_t, destroy, void,
@@ -97,6 +115,8 @@ METHOD(vti_reconciler_t, destroy, void,
  * Described in header
  */
 vti_reconciler_t *vti_reconciler_create(vti_tunnels_t *tunnels,
+										vti_protector_t *protector,
+										vti_status_t *status,
 										uint32_t interval)
 {
 	private_vti_reconciler_t *this;
@@ -104,7 +124,10 @@ vti_reconciler_t *vti_reconciler_create(vti_tunnels_t *tunnels,
 
 	INIT(ticket,
 		.tunnels = tunnels,
+		.protector = protector,
+		.status = status,
 		.interval = interval,
+		.reconciled = time_monotonic(NULL),
 		.refs = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

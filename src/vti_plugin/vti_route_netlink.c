@@ -246,8 +246,85 @@ METHOD(vti_route_sink_t, remove_, void,
 	}
 }
 
-METHOD(vti_route_sink_t, flush, void,
-	private_vti_route_netlink_t *this)
+/**
+ * Read a route of the kernel's into one of ours; FALSE if it has no
+ * destination.
+ */
+static bool parse_route(struct rtnl_route *rt, vti_route_t *route)
+{
+	struct nl_addr *dst = rtnl_route_get_dst(rt);
+	struct rtnl_nexthop *nh;
+
+	if (!dst)
+	{
+		return FALSE;
+	}
+	*route = (vti_route_t){
+		.net = host_create_from_chunk(nl_addr_get_family(dst),
+					chunk_create(nl_addr_get_binary_addr(dst),
+								 nl_addr_get_len(dst)), 0),
+		.prefixlen = nl_addr_get_prefixlen(dst),
+		.table = rtnl_route_get_table(rt),
+		.metric = rtnl_route_get_priority(rt),
+		.blackhole = rtnl_route_get_type(rt) == RTN_BLACKHOLE,
+	};
+	nh = rtnl_route_nexthop_n(rt, 0);
+	if (nh && !route->blackhole)
+	{
+		route->ifindex = rtnl_route_nh_get_ifindex(nh);
+	}
+	return route->net != NULL;
+}
+
+/**
+ * Whether a filter keeps a route of the kernel's.
+ */
+static bool keeps(struct rtnl_route *rt,
+				  bool (*keep)(void *data, vti_route_t *route), void *data)
+{
+	vti_route_t route;
+	bool kept;
+
+	if (!keep || !parse_route(rt, &route))
+	{
+		return FALSE;
+	}
+	kept = keep(data, &route);
+	route.net->destroy(route.net);
+	return kept;
+}
+
+METHOD(vti_route_sink_t, lookup, int,
+	private_vti_route_netlink_t *this, host_t *dst)
+{
+	chunk_t addr = dst->get_address(dst);
+	struct rtnl_route *result = NULL;
+	struct rtnl_nexthop *nh;
+	struct nl_addr *nl;
+	int ifindex = -1;
+
+	nl = nl_addr_build(dst->get_family(dst), addr.ptr, addr.len);
+	if (!nl)
+	{
+		return -1;
+	}
+	if (rtnl_route_lookup(this->sock, nl, &result) == 0 && result)
+	{
+		ifindex = 0;
+		nh = rtnl_route_nexthop_n(result, 0);
+		if (rtnl_route_get_type(result) == RTN_UNICAST && nh)
+		{
+			ifindex = rtnl_route_nh_get_ifindex(nh);
+		}
+		rtnl_route_put(result);
+	}
+	nl_addr_put(nl);
+	return ifindex;
+}
+
+METHOD(vti_route_sink_t, sweep, void,
+	private_vti_route_netlink_t *this,
+	bool (*keep)(void *data, vti_route_t *route), void *data)
 {
 	struct nl_cache *cache;
 	struct nl_object *obj;
@@ -260,7 +337,8 @@ METHOD(vti_route_sink_t, flush, void,
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
 	{
 		rt = (struct rtnl_route*)obj;
-		if (rtnl_route_get_protocol(rt) == VTI_RTPROT)
+		if (rtnl_route_get_protocol(rt) == VTI_RTPROT &&
+			!keeps(rt, keep, data))
 		{
 			rtnl_route_delete(this->sock, rt, 0);
 		}
@@ -285,7 +363,8 @@ vti_route_sink_t *vti_route_netlink_create(struct nl_sock *sock)
 		.public = {
 			.install = _install,
 			.remove = _remove_,
-			.flush = _flush,
+			.lookup = _lookup,
+			.sweep = _sweep,
 			.destroy = _destroy,
 		},
 		.sock = sock,

@@ -92,9 +92,24 @@ struct vti_route_sink_t {
 	void (*remove)(vti_route_sink_t *this, vti_route_t *route);
 
 	/**
-	 * Remove every route of the plugin's, also those an earlier run left.
+	 * Ask the kernel which route it picks for an address.
+	 *
+	 * @param dst		destination address
+	 * @return			interface index of that route, 0 for a blackhole or
+	 *					no route, -1 if the kernel could not be asked
 	 */
-	void (*flush)(vti_route_sink_t *this);
+	int (*lookup)(vti_route_sink_t *this, host_t *dst);
+
+	/**
+	 * Remove the routes of the plugin's in the kernel, also those an
+	 * earlier run left, unless a filter keeps them.
+	 *
+	 * @param keep		whether to keep a route (its dev is NULL), NULL to
+	 *					keep none
+	 * @param data		passed to keep
+	 */
+	void (*sweep)(vti_route_sink_t *this,
+				  bool (*keep)(void *data, vti_route_t *route), void *data);
 
 	/**
 	 * Free the sink; the kernel keeps its routes.

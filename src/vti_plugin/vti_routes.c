@@ -44,6 +44,9 @@ struct private_vti_routes_t {
 
 	/** puts them there */
 	vti_route_sink_t *sink;
+
+	/** leave the blackholes in the kernel at destroy */
+	bool keep_blackholes;
 };
 
 /**
@@ -171,6 +174,41 @@ METHOD(vti_routes_t, withdraw, void,
 	this->ledger->withdraw(this->ledger, name);
 }
 
+METHOD(vti_routes_t, protect, void,
+	private_vti_routes_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	if (prefixes->get_count(prefixes))
+	{
+		this->ledger->protect(this->ledger, holder, owner, prefixes, table,
+							  metric);
+	}
+	else
+	{
+		this->ledger->withdraw(this->ledger, holder);
+	}
+}
+
+METHOD(vti_routes_t, sweep, void,
+	private_vti_routes_t *this)
+{
+	this->ledger->sweep(this->ledger);
+}
+
+METHOD(vti_routes_t, check, void,
+	private_vti_routes_t *this)
+{
+	this->ledger->check(this->ledger);
+}
+
+/**
+ * Whether a route is a blackhole, for the sink's sweep.
+ */
+static bool is_blackhole(void *data, vti_route_t *route)
+{
+	return route->blackhole;
+}
+
 METHOD(vti_routes_t, destroy, void,
 	private_vti_routes_t *this)
 {
@@ -185,7 +223,8 @@ METHOD(vti_routes_t, destroy, void,
 	enumerator->destroy(enumerator);
 	this->devices->destroy(this->devices);
 	this->ledger->destroy(this->ledger);
-	this->sink->flush(this->sink);
+	this->sink->sweep(this->sink, this->keep_blackholes ? is_blackhole : NULL,
+					  NULL);
 	this->sink->destroy(this->sink);
 	free(this);
 }
@@ -193,7 +232,7 @@ METHOD(vti_routes_t, destroy, void,
 /*
  * Described in header
  */
-vti_routes_t *vti_routes_create(struct nl_sock *sock)
+vti_routes_t *vti_routes_create(struct nl_sock *sock, bool keep_blackholes)
 {
 	private_vti_routes_t *this;
 
@@ -201,9 +240,13 @@ vti_routes_t *vti_routes_create(struct nl_sock *sock)
 		.public = {
 			.apply = _apply,
 			.withdraw = _withdraw,
+			.protect = _protect,
+			.sweep = _sweep,
+			.check = _check,
 			.destroy = _destroy,
 		},
 		.sock = sock,
+		.keep_blackholes = keep_blackholes,
 		.devices = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.sink = vti_route_netlink_create(sock),
 	);

@@ -57,8 +57,32 @@ struct vti_routes_t {
 	void (*withdraw)(vti_routes_t *this, char *name);
 
 	/**
-	 * Withdraw every route of ours, also those an earlier run left, and
-	 * free the object.
+	 * Hold blackholes for prefixes whoever routes them (see
+	 * vti_link_t.protect()); an empty list lets them go.
+	 *
+	 * @param holder	name of the protection
+	 * @param owner		connection and child, "conn/child"
+	 * @param prefixes	"NET/LEN" strings
+	 * @param table		routing table
+	 * @param metric	metric of the blackholes
+	 */
+	void (*protect)(vti_routes_t *this, char *holder, char *owner,
+					linked_list_t *prefixes, uint32_t table, uint32_t metric);
+
+	/**
+	 * Remove the routes of ours that nothing claims, left by an earlier run.
+	 */
+	void (*sweep)(vti_routes_t *this);
+
+	/**
+	 * Log protected prefixes that the kernel routes past the VTI of their
+	 * tunnel while it is up.
+	 */
+	void (*check)(vti_routes_t *this);
+
+	/**
+	 * Withdraw every route of ours, also those an earlier run left, except
+	 * the blackholes if asked to keep them, and free the object.
 	 */
 	void (*destroy)(vti_routes_t *this);
 };
@@ -67,8 +91,10 @@ struct vti_routes_t {
  * Create the manager of addresses and routes.
  *
  * @param sock			rtnetlink socket, shared with the link driver
+ * @param keep_blackholes	leave the blackholes in the kernel at destroy,
+ *						so that nothing leaks while charon is not running
  * @return				manager
  */
-vti_routes_t *vti_routes_create(struct nl_sock *sock);
+vti_routes_t *vti_routes_create(struct nl_sock *sock, bool keep_blackholes);
 
 #endif /** VTI_ROUTES_H_ @}*/

@@ -11,6 +11,8 @@
 #include <collections/hashtable.h>
 #include <threading/mutex.h>
 
+#include <time.h>
+
 typedef struct private_vti_tunnels_t private_vti_tunnels_t;
 typedef struct tunnel_t tunnel_t;
 typedef enum claim_t claim_t;
@@ -38,6 +40,15 @@ struct tunnel_t {
 
 	/** when a dynamic tunnel's last SA left, 0 while it has SAs */
 	time_t idle_since;
+
+	/** when the device last came up (wall clock), 0 while it is down */
+	time_t up_since;
+
+	/** when its state last changed (wall clock) */
+	time_t last_change;
+
+	/** why, for operators */
+	char *reason;
 
 	/** installed CHILD_SAs with this key, as vti_sa_t* copies, oldest
 	 *  first */
@@ -82,6 +93,9 @@ struct private_vti_tunnels_t {
 
 	/** installed SAs without a device, by unique ID, as vti_sa_t* */
 	hashtable_t *waiting;
+
+	/** counted up with every event, for status readers */
+	u_int changes;
 
 	/** serializes events, and the link driver calls they cause */
 	mutex_t *mutex;
@@ -302,10 +316,35 @@ static tunnel_t *tunnel_create(vti_sa_t *sa)
 }
 
 /**
+ * Note a change of a tunnel's state and why, for operators.
+ */
+static void tunnel_note(tunnel_t *tunnel, bool up, char *fmt, ...)
+{
+	char buf[128];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	free(tunnel->reason);
+	tunnel->reason = strdup(buf);
+	tunnel->last_change = time(NULL);
+	if (!up)
+	{
+		tunnel->up_since = 0;
+	}
+	else if (!tunnel->up_since)
+	{
+		tunnel->up_since = tunnel->last_change;
+	}
+}
+
+/**
  * Free a tunnel.
  */
 static void tunnel_destroy(tunnel_t *tunnel)
 {
+	free(tunnel->reason);
 	tunnel_clear_target(tunnel);
 	vti_strings_destroy(tunnel->spec.routes);
 	array_destroy_function(tunnel->sas, (void*)sa_destroy, NULL);
@@ -567,6 +606,8 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 			 sa->id);
 		tunnel_rekey(this, tunnel, sa->key);
 		tunnel_retarget(tunnel, sa);
+		tunnel_note(tunnel, TRUE, "re-keyed for CHILD_SA %s{%u}, the spoke's "
+					"successor", sa->child, sa->id);
 		*rekeyed = TRUE;
 	}
 	else if (!sa_count(tunnel))
@@ -634,6 +675,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of '%s' "
 		 "installed", name_of(tunnel), tunnel->spec.key, tunnel->spec.local,
 		 tunnel->spec.remote, sa->child, sa->id, sa->conn);
+	tunnel_note(tunnel, TRUE, "CHILD_SA %s{%u} installed", sa->child, sa->id);
 	return TRUE;
 }
 
@@ -742,6 +784,7 @@ METHOD(vti_tunnels_t, sa_up, void,
 	private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (!is_known(this, sa->id) && !place_sa(this, sa, FALSE))
 	{
 		wait_for_device(this, sa);
@@ -762,6 +805,8 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 "successor", name_of(tunnel), last->child, last->id, last->conn,
 			 tunnel->spec.key, this->successor_wait);
 		tunnel->idle_since = time_monotonic(NULL);
+		tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone, waits for the "
+					"spoke's successor", last->child, last->id);
 		tunnel_apply(this, tunnel, FALSE);
 		return;
 	}
@@ -777,6 +822,8 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s down: CHILD_SA %s{%u} of '%s', the last with key "
 		 "%u, is gone", name_of(tunnel), last->child, last->id, last->conn,
 		 tunnel->spec.key);
+	tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone", last->child,
+				last->id);
 	tunnel_apply(this, tunnel, FALSE);
 }
 
@@ -845,6 +892,7 @@ METHOD(vti_tunnels_t, sa_down, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (release_sa(this, id, LEVEL_CTRL))
 	{
 		place_waiting(this);
@@ -860,6 +908,7 @@ METHOD(vti_tunnels_t, ike_down, void,
 	u_int i;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	for (i = 0; i < count; i++)
 	{	/* its waiting SAs first: they must not take what the others free */
 		sa = this->waiting->remove(this->waiting, num_key(ids[i]));
@@ -883,6 +932,7 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (release_sa(this, id, LEVEL_DIAG))
 	{
 		place_waiting(this);
@@ -918,6 +968,7 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 	bool was_waiting;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (!is_known(this, sa->id))
 	{
 		tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
@@ -1002,6 +1053,7 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel->spec.remote->destroy(tunnel->spec.remote);
 	tunnel->spec.local = local->clone(local);
 	tunnel->spec.remote = remote->clone(remote);
+	tunnel_note(tunnel, TRUE, "moved to %H === %H", local, remote);
 	tunnel_apply(this, tunnel, TRUE);
 }
 
@@ -1104,6 +1156,7 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	move_waiting(this, moves, count, local, remote);
 	tunnels = moving_tunnels(this, moves, count);
 	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
@@ -1198,6 +1251,7 @@ METHOD(vti_tunnels_t, reconfigure, void,
 	int i;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
@@ -1242,11 +1296,15 @@ static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
 			DBG1(DBG_CFG, "vti: %s restored: it was gone while CHILD_SA "
 				 "%s{%u} of '%s' is installed", name_of(tunnel), sa->child,
 				 sa->id, sa->conn);
+			tunnel_note(tunnel, TRUE, "restored by the reconcile");
+			this->changes++;
 			break;
 		case VTI_LINK_CHANGED:
 			DBG1(DBG_CFG, "vti: %s repaired: it was down or changed while "
 				 "CHILD_SA %s{%u} of '%s' is installed", name_of(tunnel),
 				 sa->child, sa->id, sa->conn);
+			tunnel_note(tunnel, TRUE, "repaired by the reconcile");
+			this->changes++;
 			break;
 		default:
 			break;
@@ -1280,7 +1338,88 @@ METHOD(vti_tunnels_t, reconcile, void,
 	}
 	enumerator->destroy(enumerator);
 	place_waiting(this);
+	this->link->check(this->link);
 	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, protect, void,
+	private_vti_tunnels_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	this->mutex->lock(this->mutex);
+	this->link->protect(this->link, holder, owner, prefixes, table, metric);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_tunnels_t, sweep, void,
+	private_vti_tunnels_t *this, linked_list_t *owners)
+{
+	enumerator_t *enumerator;
+	linked_list_t *all;
+	tunnel_t *tunnel;
+
+	this->mutex->lock(this->mutex);
+	all = vti_strings_clone(owners);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		all->insert_last(all, strdup(tunnel->spec.owner));
+	}
+	enumerator->destroy(enumerator);
+	this->link->sweep(this->link, all);
+	vti_strings_destroy(all);
+	this->mutex->unlock(this->mutex);
+}
+
+/*
+ * Described in header
+ */
+void vti_tunnel_status_destroy(vti_tunnel_status_t *status)
+{
+	free(status->owner);
+	free(status->reason);
+	free(status);
+}
+
+/**
+ * What an operator sees of a tunnel.
+ */
+static vti_tunnel_status_t *status_of(tunnel_t *tunnel)
+{
+	vti_tunnel_status_t *status;
+
+	INIT(status,
+		.key = tunnel->spec.key,
+		.state = sa_count(tunnel) ? "up"
+									: tunnel->idle_since ? "waiting" : "down",
+		.owner = strdup(tunnel->spec.owner),
+		.sas = sa_count(tunnel),
+		.up_since = tunnel->up_since,
+		.last_change = tunnel->last_change,
+		.reason = strdup(tunnel->reason ?: ""),
+	);
+	memcpy(status->name, name_of(tunnel), sizeof(status->name));
+	return status;
+}
+
+METHOD(vti_tunnels_t, get_status, linked_list_t*,
+	private_vti_tunnels_t *this, u_int *changes)
+{
+	enumerator_t *enumerator;
+	linked_list_t *list;
+	tunnel_t *tunnel;
+
+	list = linked_list_create();
+	this->mutex->lock(this->mutex);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		list->insert_last(list, status_of(tunnel));
+	}
+	enumerator->destroy(enumerator);
+	*changes = this->changes;
+	this->mutex->unlock(this->mutex);
+	return list;
 }
 
 METHOD(vti_tunnels_t, get_count, u_int,
@@ -1348,6 +1487,9 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 			.ike_moved = _ike_moved,
 			.reconfigure = _reconfigure,
 			.reconcile = _reconcile,
+			.protect = _protect,
+			.sweep = _sweep,
+			.get_status = _get_status,
 			.get_count = _get_count,
 			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,

@@ -15,6 +15,7 @@
 
 typedef struct vti_sa_t vti_sa_t;
 typedef struct vti_sa_move_t vti_sa_move_t;
+typedef struct vti_tunnel_status_t vti_tunnel_status_t;
 typedef struct vti_tunnels_t vti_tunnels_t;
 
 /**
@@ -68,6 +69,43 @@ struct vti_sa_move_t {
 	/** its ESP overhead between the new endpoints */
 	vti_overhead_t overhead;
 };
+
+/**
+ * What an operator sees of one tunnel.
+ */
+struct vti_tunnel_status_t {
+
+	/** interface name */
+	char name[IFNAMSIZ];
+
+	/** VTI key */
+	uint32_t key;
+
+	/** "up", "down", or "waiting" (down, for a spoke's successor) */
+	char *state;
+
+	/** connection and child, "conn/child" */
+	char *owner;
+
+	/** installed CHILD_SAs holding the key */
+	u_int sas;
+
+	/** when the device last came up, 0 while it is down */
+	time_t up_since;
+
+	/** when its state last changed */
+	time_t last_change;
+
+	/** why */
+	char *reason;
+};
+
+/**
+ * Free a tunnel status.
+ *
+ * @param status		status from get_status()
+ */
+void vti_tunnel_status_destroy(vti_tunnel_status_t *status);
 
 /**
  * The table of VTIs: decides what each device should be from the CHILD_SAs
@@ -150,6 +188,38 @@ struct vti_tunnels_t {
 	 * devices whose successor did not come in time, place waiting SAs.
 	 */
 	void (*reconcile)(vti_tunnels_t *this);
+
+	/**
+	 * Hold blackholes for a configured tunnel's prefixes, whoever routes
+	 * them (see vti_link_t.protect()), in the order of the table's other
+	 * decisions.
+	 *
+	 * @param holder	name of the protection
+	 * @param owner		connection and child, "conn/child"
+	 * @param prefixes	"NET/LEN" strings, empty to let them go
+	 * @param table		routing table
+	 * @param metric	metric of the blackholes
+	 */
+	void (*protect)(vti_tunnels_t *this, char *holder, char *owner,
+					linked_list_t *prefixes, uint32_t table, uint32_t metric);
+
+	/**
+	 * Remove routes and devices of ours an earlier run left that nothing
+	 * claims now.
+	 *
+	 * @param owners	"conn/child" of the configured tunnels; the table
+	 *					adds those of its own
+	 */
+	void (*sweep)(vti_tunnels_t *this, linked_list_t *owners);
+
+	/**
+	 * What an operator sees of every tunnel.
+	 *
+	 * @param changes	receives a number that changes with every event
+	 * @return			list of vti_tunnel_status_t*, free with
+	 *					vti_tunnel_status_destroy()
+	 */
+	linked_list_t *(*get_status)(vti_tunnels_t *this, u_int *changes);
 
 	/**
 	 * Number of tunnels in the table.

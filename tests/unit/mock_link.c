@@ -72,6 +72,36 @@ METHOD(vti_link_t, remove_, void,
 	record(this, "remove %s", spec->cfg->name);
 }
 
+METHOD(vti_link_t, protect, void,
+	private_mock_link_t *this, char *holder, char *owner,
+	linked_list_t *prefixes, uint32_t table, uint32_t metric)
+{
+	char list[256] = "";
+	enumerator_t *enumerator;
+	char *prefix;
+	size_t len = 0;
+
+	enumerator = prefixes->create_enumerator(prefixes);
+	while (enumerator->enumerate(enumerator, &prefix))
+	{
+		len += snprintf(list + len, sizeof(list) - len, " %s", prefix);
+	}
+	enumerator->destroy(enumerator);
+	record(this, "protect %s table %u metric %u%s", holder, table, metric,
+		   list);
+}
+
+METHOD(vti_link_t, sweep, void,
+	private_mock_link_t *this, linked_list_t *owners)
+{
+	record(this, "sweep");
+}
+
+METHOD(vti_link_t, check, void,
+	private_mock_link_t *this)
+{
+}
+
 METHOD(mock_link_t, next_call, char*,
 	private_mock_link_t *this)
 {
@@ -114,6 +144,9 @@ mock_link_t *mock_link_create(void)
 			.link = {
 				.set = _set,
 				.remove = _remove_,
+				.protect = _protect,
+				.sweep = _sweep,
+				.check = _check,
 				.destroy = _destroy,
 			},
 			.next_call = _next_call,

@@ -43,6 +43,9 @@ struct private_mock_sink_t {
 
 	/** failures set up, as entry_t* */
 	linked_list_t *failures;
+
+	/** what lookup() answers */
+	int picked;
 };
 
 /**
@@ -208,17 +211,66 @@ METHOD(vti_route_sink_t, remove_, void,
 	}
 }
 
-METHOD(vti_route_sink_t, flush, void,
-	private_mock_sink_t *this)
+/**
+ * Whether a filter keeps a route of ours, read back from its text.
+ */
+static bool keeps(entry_t *entry,
+				  bool (*keep)(void *data, vti_route_t *route), void *data)
+{
+	char prefix[64], *slash;
+	vti_route_t route = {};
+	u_int len, table, metric;
+	bool kept = FALSE;
+
+	if (!keep)
+	{
+		return FALSE;
+	}
+	route.blackhole = strpfx(entry->text, "blackhole ");
+	if (sscanf(entry->place, "%63s table %u metric %u", prefix, &table,
+			   &metric) != 3 || !(slash = strchr(prefix, '/')))
+	{
+		return FALSE;
+	}
+	*slash = '\0';
+	len = atoi(slash + 1);
+	route.net = host_create_from_string(prefix, 0);
+	route.prefixlen = len;
+	route.table = table;
+	route.metric = metric;
+	if (route.net)
+	{
+		kept = keep(data, &route);
+		route.net->destroy(route.net);
+	}
+	return kept;
+}
+
+METHOD(vti_route_sink_t, lookup, int,
+	private_mock_sink_t *this, host_t *dst)
+{
+	record(this, "lookup %H", dst);
+	return this->picked;
+}
+
+METHOD(mock_sink_t, pick, void,
+	private_mock_sink_t *this, int ifindex)
+{
+	this->picked = ifindex;
+}
+
+METHOD(vti_route_sink_t, sweep, void,
+	private_mock_sink_t *this,
+	bool (*keep)(void *data, vti_route_t *route), void *data)
 {
 	enumerator_t *enumerator;
 	entry_t *entry;
 
-	record(this, "flush");
+	record(this, keep ? "sweep" : "flush");
 	enumerator = this->routes->create_enumerator(this->routes);
 	while (enumerator->enumerate(enumerator, &entry))
 	{
-		if (!entry->foreign)
+		if (!entry->foreign && !keeps(entry, keep, data))
 		{
 			this->routes->remove_at(this->routes, enumerator);
 			entry_destroy(entry);
@@ -308,7 +360,8 @@ mock_sink_t *mock_sink_create(void)
 			.sink = {
 				.install = _install,
 				.remove = _remove_,
-				.flush = _flush,
+				.lookup = _lookup,
+				.sweep = _sweep,
 				.destroy = _destroy,
 			},
 			.next_call = _next_call,
@@ -316,10 +369,12 @@ mock_sink_t *mock_sink_create(void)
 			.refuse = _refuse,
 			.drop = _drop,
 			.kernel = _kernel,
+			.pick = _pick,
 		},
 		.calls = linked_list_create(),
 		.routes = linked_list_create(),
 		.failures = linked_list_create(),
+		.picked = -1,
 	);
 	return &this->public;
 }

@@ -69,6 +69,14 @@ struct mock_sink_t {
 	 * @return			text (caller frees), "" if nothing
 	 */
 	char *(*kernel)(mock_sink_t *this);
+
+	/**
+	 * Make lookup() answer an interface index (0 for a blackhole, -1 for
+	 * no answer).
+	 *
+	 * @param ifindex	what the kernel's route lookup picks
+	 */
+	void (*pick)(mock_sink_t *this, int ifindex);
 };
 
 /**

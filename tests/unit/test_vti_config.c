@@ -161,6 +161,30 @@ static void test_defaults(void **state)
 	vti_config_destroy(cfg);
 }
 
+/** protect: remote_ts by default, none, or a strict list of prefixes */
+static void test_protect(void **state)
+{
+	vti_config_t *cfg, *other;
+
+	settings("");
+	cfg = vti_config_resolve("site", "net", 15);
+	assert_int_equal(cfg->protect, VTI_PROTECT_REMOTE_TS);
+	vti_config_destroy(cfg);
+	cfg = resolve_with("protect", "none");
+	assert_int_equal(cfg->protect, VTI_PROTECT_NONE);
+	vti_config_destroy(cfg);
+	cfg = resolve_with("protect", "10.2.0.0/16, 10.3.0.1/16, fd00:2::/64");
+	logged_once("site/net", "protect", "10.3.0.1/16");
+	assert_int_equal(cfg->protect, VTI_PROTECT_LIST);
+	assert_int_equal(cfg->protect_list->get_count(cfg->protect_list), 2);
+	other = vti_config_clone(cfg);
+	assert_true(vti_config_equals(cfg, other));
+	other->protect = VTI_PROTECT_NONE;
+	assert_false(vti_config_equals(cfg, other));
+	vti_config_destroy(other);
+	vti_config_destroy(cfg);
+}
+
 /** Global settings apply to every tunnel */
 static void test_global(void **state)
 {
@@ -582,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_name_kernel_refuses),
 		cmocka_unit_test(test_mtu_kernel_range),
 		cmocka_unit_test(test_number_forms),
+		cmocka_unit_test(test_protect),
 	};
 	int failed;
 

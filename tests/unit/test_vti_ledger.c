@@ -601,6 +601,92 @@ static void test_withdraw_unknown(void **state)
 	expect_no_call(f);
 }
 
+/** A protection holds blackholes from config load on, shared with a
+ *  device's: they stay while either claims them */
+static void test_protect(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_spec_t *s = spec(f, "vti15", "net/net", "10.2.0.0/16", 100);
+	linked_list_t *prefixes = linked_list_create(), *none;
+
+	prefixes->insert_last(prefixes, strdup("10.2.0.0/16"));
+	f->ledger->protect(f->ledger, "protect net/net", "net/net", prefixes, 254,
+					   4294967295u);
+	expect_call(f, "install " HOLE4);
+	apply(f, 5, s, TRUE, TRUE);
+	expect_call(f, "install " VIA15);
+	f->ledger->withdraw(f->ledger, "vti15");
+	expect_call(f, "remove " VIA15);
+	expect_kernel(f, HOLE4);
+	apply(f, 5, s, FALSE, FALSE);
+	none = linked_list_create();
+	f->ledger->withdraw(f->ledger, "protect net/net");
+	expect_no_call(f);
+	f->ledger->withdraw(f->ledger, "vti15");
+	expect_call(f, "remove " HOLE4);
+	expect_kernel(f, "");
+	none->destroy(none);
+	prefixes->destroy_function(prefixes, free);
+}
+
+/** The sweep removes what an earlier run left and nothing claims, and
+ *  keeps what the ledger holds */
+static void test_sweep(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_spec_t *s = spec(f, "vti15", "net/net", "10.2.0.0/16", 100);
+	linked_list_t *stale = linked_list_create();
+
+	stale->insert_last(stale, strdup("10.3.0.0/16"));
+	f->ledger->protect(f->ledger, "protect old/old", "old/old", stale, 254,
+					   4294967295u);
+	expect_call(f, "install blackhole 10.3.0.0/16 table 254 metric 4294967295");
+	/* a new run does not know it */
+	f->ledger->destroy(f->ledger);
+	f->ledger = vti_ledger_create(&f->sink->sink);
+	apply(f, 5, s, TRUE, TRUE);
+	expect_call(f, "install " VIA15);
+	expect_call(f, "install " HOLE4);
+	f->ledger->sweep(f->ledger);
+	expect_call(f, "sweep");
+	expect_kernel(f, VIA15 "; " HOLE4);
+	stale->destroy_function(stale, free);
+}
+
+/** A protected prefix the kernel routes past every VTI while its tunnel is
+ *  up gets one line, again only after it was fine */
+static void test_protect_misrouted(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_spec_t *s = spec(f, "vti15", "net/net", "", 100);
+	linked_list_t *prefixes = linked_list_create();
+
+	prefixes->insert_last(prefixes, strdup("10.2.0.0/16"));
+	f->ledger->protect(f->ledger, "protect net/net", "net/net", prefixes, 254,
+					   4294967295u);
+	expect_call(f, "install " HOLE4);
+	/* tunnel down: nothing to check */
+	f->ledger->check(f->ledger);
+	expect_no_call(f);
+	apply(f, 5, s, TRUE, TRUE);
+	f->sink->pick(f->sink, 0);
+	f->ledger->check(f->ledger);
+	expect_call(f, "lookup 10.2.0.0");
+	expect_log(1, "net/net: protected prefix 10.2.0.0/16 has no route through "
+			   "vti15", NULL);
+	f->ledger->check(f->ledger);
+	expect_call(f, "lookup 10.2.0.0");
+	expect_no_log();
+	f->sink->pick(f->sink, 5);
+	f->ledger->check(f->ledger);
+	expect_call(f, "lookup 10.2.0.0");
+	f->sink->pick(f->sink, 3);
+	f->ledger->check(f->ledger);
+	expect_call(f, "lookup 10.2.0.0");
+	expect_log(1, "protected prefix 10.2.0.0/16", NULL);
+	prefixes->destroy_function(prefixes, free);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +707,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_metric_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_misrouted, setup,
+										teardown),
 	};
 	int failed;
 

@@ -1,12 +1,14 @@
 # shellcheck shell=bash
-# When charon stops (SIGTERM), the plugin deletes the VTIs it manages;
-# with keep_devices = yes it keeps them, admin down. Each stop happens
-# with the tunnel up, so both outcomes come from the shutdown itself.
+# When charon stops (SIGTERM) with keep_protection = no, the plugin
+# deletes the VTIs it manages; with keep_devices = yes it keeps them, admin
+# down (scenario 47 shows the default, keep_protection = yes). Each stop
+# happens with the tunnel up, so both outcomes come from the shutdown
+# itself.
 
 lab_require_plugin
 
 lab_topo_pair
-lab_charon_start a
+lab_charon_start a 'keep_protection = no'
 lab_charon_start b 'keep_devices = yes'
 lab_pair_conf mark_in=15 mark_out=15
 
@@ -35,7 +37,7 @@ lab_log "restarting charon in a; tunnel up again"
 # The stopped charon left its vici socket file: lab_charon_start would
 # take it for the new charon's.
 rm -f "$LAB_RUN/a/charon.vici"
-lab_charon_start a
+lab_charon_start a 'keep_protection = no'
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 tunnel_up "after a's restart"
 idx_b=$(lab_ifindex b vti15)

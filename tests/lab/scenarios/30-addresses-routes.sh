@@ -19,7 +19,8 @@
 #    metric-100 ones are gone, the new address is there, the CHILD_SA is
 #    the same (unique ID and SPIs) and "ip monitor link" shows vti15 never
 #    down or deleted (same ifindex, still UP).
-# 5. charon stops on a: no route with proto 165 is left, vti15 is gone.
+# 5. charon stops on a (keep_protection = no): no route with proto 165 is
+#    left, vti15 is gone.
 
 lab_require_plugin
 
@@ -41,7 +42,8 @@ route add default via 10.9.0.1
 route add ::/0 via fd00:9::1
 EOF
 
-a_settings='addresses = 169.254.15.1/30, fd00:15::1/64
+a_settings='keep_protection = no
+addresses = 169.254.15.1/30, fd00:15::1/64
 routes = 10.2.0.0/16, fd00:2::/64
 metric = 100'
 b_settings='addresses = 169.254.15.2/30, fd00:15::2/64

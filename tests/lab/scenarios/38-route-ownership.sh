@@ -131,10 +131,12 @@ swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
 # ------------------------------------------------------------- helpers
 
 # a_start SETTINGS: (re)start a's charon with charon.plugins.vti SETTINGS
-# and load its connections.
+# (and keep_protection = no: a stop removes the plugin's routes, which
+# this scenario checks) and load its connections.
 a_start() {
 	lab_charon_running a && lab_charon_stop a 30
-	lab_charon_start a "$1"
+	lab_charon_start a "keep_protection = no
+$1"
 	swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
 }
 

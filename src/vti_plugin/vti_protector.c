@@ -1,0 +1,429 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "vti_protector.h"
+#include "vti_key.h"
+#include "vti_prefixes.h"
+#include "vti_strings.h"
+
+#include <daemon.h>
+#include <collections/hashtable.h>
+#include <threading/mutex.h>
+
+/** Updates that must see configs before leftovers of an earlier run go */
+#define UPDATES_BEFORE_SWEEP 2
+
+typedef struct private_vti_protector_t private_vti_protector_t;
+typedef struct protection_t protection_t;
+
+/**
+ * The protection of one configured child.
+ */
+struct protection_t {
+
+	/** holder name, "protect conn/child", hashtable key */
+	char *holder;
+
+	/** "conn/child" */
+	char *owner;
+
+	/** the child config it was worked out from (a reference) */
+	child_cfg_t *cfg;
+
+	/** settings generation it was worked out with */
+	u_int generation;
+
+	/** seen in the update under way */
+	bool seen;
+};
+
+/**
+ * Private data of the protector.
+ */
+struct private_vti_protector_t {
+
+	/** public interface */
+	vti_protector_t public;
+
+	/** table whose driver holds the blackholes */
+	vti_tunnels_t *tunnels;
+
+	/** protections by holder name, as protection_t* */
+	hashtable_t *protections;
+
+	/** settings generation, counted up on reload */
+	u_int generation;
+
+	/** updates that saw configs, until the leftovers were swept */
+	u_int updates_with_configs;
+
+	/** "conn/child" of the configured tunnels seen in the last update */
+	linked_list_t *owners;
+
+	/** serializes updates */
+	mutex_t *mutex;
+};
+
+/**
+ * Free a protection.
+ */
+static void protection_destroy(protection_t *protection)
+{
+	protection->cfg->destroy(protection->cfg);
+	free(protection->holder);
+	free(protection->owner);
+	free(protection);
+}
+
+/**
+ * The VTI key of a child config, 0 for one without (or %unique).
+ */
+static bool config_key(child_cfg_t *cfg, uint32_t *key)
+{
+	mark_t in = cfg->get_mark(cfg, TRUE), out = cfg->get_mark(cfg, FALSE);
+
+	if (vti_key_derive(in, out, in, key) != VTI_KEY_VALID)
+	{
+		return FALSE;
+	}
+	if (vti_key_is_dynamic(in))
+	{
+		*key = 0;
+	}
+	return TRUE;
+}
+
+/**
+ * The hosts of a comma-separated list of addresses that are addresses.
+ */
+static linked_list_t *hosts_of(char *addrs)
+{
+	enumerator_t *enumerator;
+	linked_list_t *hosts;
+	host_t *host;
+	char *token;
+
+	hosts = linked_list_create();
+	enumerator = enumerator_create_token(addrs ?: "", ",", " ");
+	while (enumerator->enumerate(enumerator, &token))
+	{
+		host = host_create_from_string(token, 0);
+		if (host)
+		{
+			hosts->insert_last(hosts, host);
+		}
+	}
+	enumerator->destroy(enumerator);
+	return hosts;
+}
+
+/**
+ * The outer address of a config that a prefix covers, NULL if none.
+ */
+static host_t *covered_endpoint(char *prefix, linked_list_t *hosts)
+{
+	enumerator_t *enumerator;
+	host_t *host, *found = NULL;
+
+	enumerator = hosts->create_enumerator(hosts);
+	while (!found && enumerator->enumerate(enumerator, &host))
+	{
+		if (vti_prefixes_covers(prefix, host))
+		{
+			found = host;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Whether a prefix is a default route.
+ */
+static bool is_default(char *prefix)
+{
+	char *slash = strrchr(prefix, '/');
+
+	return slash && streq(slash, "/0");
+}
+
+/**
+ * Leave out the prefixes that must not be blackholed: default routes, and
+ * those that cover the tunnel's own outer addresses; one line each.
+ */
+static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
+							  char *owner)
+{
+	ike_cfg_t *ike_cfg = peer->get_ike_cfg(peer);
+	enumerator_t *enumerator;
+	linked_list_t *hosts, *list;
+	host_t *endpoint;
+	char *prefix;
+
+	hosts = hosts_of(ike_cfg->get_other_addr(ike_cfg));
+	list = hosts_of(ike_cfg->get_my_addr(ike_cfg));
+	while (list->remove_first(list, (void**)&endpoint) == SUCCESS)
+	{
+		hosts->insert_last(hosts, endpoint);
+	}
+	enumerator = prefixes->create_enumerator(prefixes);
+	while (enumerator->enumerate(enumerator, &prefix))
+	{
+		endpoint = covered_endpoint(prefix, hosts);
+		if (is_default(prefix))
+		{
+			DBG1(DBG_CFG, "vti: %s: not protecting the default route %s: a "
+				 "blackhole for it would cut the host off while the tunnel is "
+				 "down; list the prefixes behind the peer in "
+				 "charon.plugins.vti.protect", owner, prefix);
+		}
+		else if (endpoint)
+		{
+			DBG1(DBG_CFG, "vti: %s: not protecting %s: it covers the "
+				 "tunnel's outer address %H, and a blackhole for it would "
+				 "stop IKE while the tunnel is down; list narrower prefixes "
+				 "in charon.plugins.vti.protect", owner, prefix, endpoint);
+		}
+		else
+		{
+			list->insert_last(list, strdup(prefix));
+		}
+	}
+	enumerator->destroy(enumerator);
+	hosts->destroy_offset(hosts, offsetof(host_t, destroy));
+	return list;
+}
+
+/**
+ * The prefixes a child's settings ask to protect.
+ */
+static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
+							 char *owner)
+{
+	linked_list_t *selectors, *prefixes;
+
+	switch (settings->protect)
+	{
+		case VTI_PROTECT_LIST:
+			return vti_strings_clone(settings->protect_list);
+		case VTI_PROTECT_REMOTE_TS:
+			selectors = cfg->get_traffic_selectors(cfg, FALSE, NULL, NULL,
+												   FALSE);
+			prefixes = vti_prefixes_from_selectors(selectors, selectors,
+												   owner);
+			selectors->destroy_offset(selectors,
+									  offsetof(traffic_selector_t, destroy));
+			return prefixes;
+		case VTI_PROTECT_NONE:
+		default:
+			return linked_list_create();
+	}
+}
+
+/**
+ * Work out and hold the protection of a child config.
+ */
+static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
+						  child_cfg_t *cfg, uint32_t key,
+						  protection_t *protection)
+{
+	vti_config_t *settings;
+	linked_list_t *prefixes, *spared;
+	char *conn = peer->get_name(peer), *child = cfg->get_name(cfg);
+
+	settings = vti_config_resolve(conn, child, key);
+	prefixes = wanted(settings, cfg, protection->owner);
+	spared = sparing(prefixes, peer, protection->owner);
+	if (spared->get_count(spared))
+	{
+		DBG2(DBG_CFG, "vti: %s: protecting %d prefixes with blackholes in "
+			 "table %u, metric %u", protection->owner,
+			 spared->get_count(spared), settings->table,
+			 settings->fail_closed_metric);
+	}
+	this->tunnels->protect(this->tunnels, protection->holder,
+						   protection->owner, spared, settings->table,
+						   settings->fail_closed_metric);
+	vti_strings_destroy(spared);
+	vti_strings_destroy(prefixes);
+	vti_config_destroy(settings);
+}
+
+/**
+ * Take note of a configured child: work out its protection if it is new
+ * or changed.
+ */
+static void visit_child(private_vti_protector_t *this, peer_cfg_t *peer,
+						child_cfg_t *cfg)
+{
+	protection_t *protection;
+	uint32_t key;
+	char *holder, *owner;
+
+	if (!config_key(cfg, &key) ||
+		asprintf(&holder, "protect %s/%s", peer->get_name(peer),
+				 cfg->get_name(cfg)) < 0)
+	{
+		return;
+	}
+	if (asprintf(&owner, "%s/%s", peer->get_name(peer),
+				 cfg->get_name(cfg)) > 0)
+	{
+		this->owners->insert_last(this->owners, owner);
+	}
+	protection = this->protections->get(this->protections, holder);
+	if (protection && protection->cfg == cfg &&
+		protection->generation == this->generation)
+	{
+		protection->seen = TRUE;
+		free(holder);
+		return;
+	}
+	if (!protection)
+	{
+		INIT(protection,
+			.holder = holder,
+		);
+		if (asprintf(&protection->owner, "%s/%s", peer->get_name(peer),
+					 cfg->get_name(cfg)) < 0)
+		{
+			protection->owner = strdup("?");
+		}
+		this->protections->put(this->protections, protection->holder,
+							   protection);
+	}
+	else
+	{
+		free(holder);
+		protection->cfg->destroy(protection->cfg);
+	}
+	protection->cfg = cfg->get_ref(cfg);
+	protection->generation = this->generation;
+	protection->seen = TRUE;
+	protect_child(this, peer, cfg, key, protection);
+}
+
+/**
+ * Let go of the protections of configs that are gone.
+ */
+static void drop_unseen(private_vti_protector_t *this)
+{
+	enumerator_t *enumerator;
+	protection_t *protection;
+	linked_list_t *none;
+
+	none = linked_list_create();
+	enumerator = this->protections->create_enumerator(this->protections);
+	while (enumerator->enumerate(enumerator, NULL, &protection))
+	{
+		if (!protection->seen)
+		{
+			this->tunnels->protect(this->tunnels, protection->holder,
+								   protection->owner, none, 0, 0);
+			this->protections->remove_at(this->protections, enumerator);
+			protection_destroy(protection);
+		}
+		else
+		{
+			protection->seen = FALSE;
+		}
+	}
+	enumerator->destroy(enumerator);
+	none->destroy(none);
+}
+
+/**
+ * The loaded peer configs, each with a reference.
+ */
+static linked_list_t *loaded_configs(void)
+{
+	enumerator_t *enumerator;
+	linked_list_t *peers;
+	peer_cfg_t *peer;
+
+	peers = linked_list_create();
+	enumerator = charon->backends->create_peer_cfg_enumerator(
+							charon->backends, NULL, NULL, NULL, NULL, IKE_ANY);
+	while (enumerator->enumerate(enumerator, &peer))
+	{
+		peers->insert_last(peers, peer->get_ref(peer));
+	}
+	enumerator->destroy(enumerator);
+	return peers;
+}
+
+METHOD(vti_protector_t, update, void,
+	private_vti_protector_t *this)
+{
+	enumerator_t *enumerator;
+	linked_list_t *peers;
+	peer_cfg_t *peer;
+	child_cfg_t *cfg;
+
+	peers = loaded_configs();
+	this->mutex->lock(this->mutex);
+	vti_strings_destroy(this->owners);
+	this->owners = linked_list_create();
+	while (peers->remove_first(peers, (void**)&peer) == SUCCESS)
+	{
+		enumerator = peer->create_child_cfg_enumerator(peer);
+		while (enumerator->enumerate(enumerator, &cfg))
+		{
+			visit_child(this, peer, cfg);
+		}
+		enumerator->destroy(enumerator);
+		peer->destroy(peer);
+	}
+	drop_unseen(this);
+	if (this->protections->get_count(this->protections) &&
+		this->updates_with_configs < UPDATES_BEFORE_SWEEP &&
+		++this->updates_with_configs == UPDATES_BEFORE_SWEEP)
+	{	/* configs are loaded: what an earlier run left and no config
+		 * claims is stale */
+		this->tunnels->sweep(this->tunnels, this->owners);
+	}
+	this->mutex->unlock(this->mutex);
+	peers->destroy(peers);
+}
+
+METHOD(vti_protector_t, reload, void,
+	private_vti_protector_t *this)
+{
+	this->mutex->lock(this->mutex);
+	this->generation++;
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(vti_protector_t, destroy, void,
+	private_vti_protector_t *this)
+{
+	this->protections->destroy_function(this->protections,
+										(void*)protection_destroy);
+	vti_strings_destroy(this->owners);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+vti_protector_t *vti_protector_create(vti_tunnels_t *tunnels)
+{
+	private_vti_protector_t *this;
+
+	INIT(this,
+		.public = {
+			.update = _update,
+			.reload = _reload,
+			.destroy = _destroy,
+		},
+		.tunnels = tunnels,
+		.protections = hashtable_create(hashtable_hash_str,
+										hashtable_equals_str, 8),
+		.owners = linked_list_create(),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}
