@@ -346,8 +346,9 @@ for h in a b; do
 	lab_log "$h: background ping across 1-4: sent, received: $sent"
 done
 lab_sites_no_leak "across 1-4"
-# OSPF routes exactly the protected prefixes through the VTI that is up:
-# nothing to warn about.
+# No protected prefix is narrower than a route through a VTI: nothing to
+# warn about, also not in the seconds between a tunnel's coming up and
+# OSPF's routes (nothing routes the prefix yet, no misconfiguration).
 for h in a b; do
 	n=$(lab_log_count "$h" 'protected prefix .* has no route through')
 	(( n == 0 )) ||
