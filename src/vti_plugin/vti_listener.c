@@ -171,6 +171,22 @@ static char *format(char *fmt, ...)
 }
 
 /**
+ * The interface that holds a local address, from charon's own view of the
+ * addresses (no kernel dump); "" if it knows none.
+ */
+static void underlay_of(host_t *local, char underlay[IFNAMSIZ])
+{
+	char *name = NULL;
+
+	underlay[0] = '\0';
+	if (charon->kernel->get_interface(charon->kernel, local, &name) && name)
+	{
+		snprintf(underlay, IFNAMSIZ, "%s", name);
+	}
+	free(name);
+}
+
+/**
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
  * it with free_sa().
  */
@@ -179,8 +195,9 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	host_t *local = ike_sa->get_my_host(ike_sa);
+	vti_sa_t sa;
 
-	return (vti_sa_t){
+	sa = (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
 		.key = key,
 		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
@@ -196,6 +213,8 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
+	underlay_of(local, sa.underlay);
+	return sa;
 }
 
 /**
@@ -314,13 +333,14 @@ static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
 	{
 		if (key_of(this, ike_sa, child_sa, &key))
 		{
-			moves[count++] = (vti_sa_move_t){
+			moves[count] = (vti_sa_move_t){
 				.id = child_sa->get_unique_id(child_sa),
 				.overhead = vti_mtu_overhead(
 								child_sa->get_proposal(child_sa),
 								local->get_family(local) == AF_INET6,
 								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
 			};
+			underlay_of(local, moves[count++].underlay);
 		}
 	}
 	enumerator->destroy(enumerator);

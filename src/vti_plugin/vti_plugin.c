@@ -11,6 +11,7 @@
 #include "vti_reconciler.h"
 #include "vti_status.h"
 #include "vti_tunnels.h"
+#include "vti_worker.h"
 
 #include <daemon.h>
 
@@ -109,10 +110,10 @@ static bool start(private_vti_plugin_t *this)
 	{
 		return FALSE;
 	}
-	this->tunnels = vti_tunnels_create(this->link,
+	this->tunnels = vti_worker_create(vti_tunnels_create(this->link,
 						lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.successor_wait",
-							DEFAULT_SUCCESSOR_WAIT, lib->ns));
+							DEFAULT_SUCCESSOR_WAIT, lib->ns)));
 	interval = lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.reconcile_interval",
 							DEFAULT_RECONCILE_INTERVAL, lib->ns);

@@ -125,10 +125,10 @@ static inline char *name_of(tunnel_t *tunnel)
 	return tunnel->spec.cfg->name;
 }
 
-/**
- * Copy an SA, all it points to included.
+/*
+ * Described in header
  */
-static vti_sa_t *sa_clone(vti_sa_t *sa)
+vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 {
 	vti_sa_t *clone;
 
@@ -145,13 +145,14 @@ static vti_sa_t *sa_clone(vti_sa_t *sa)
 		.remote_ts = vti_strings_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
+	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
 	return clone;
 }
 
-/**
- * Free an SA copy.
+/*
+ * Described in header
  */
-static void sa_destroy(vti_sa_t *sa)
+void vti_sa_destroy(vti_sa_t *sa)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
@@ -164,16 +165,17 @@ static void sa_destroy(vti_sa_t *sa)
 }
 
 /**
- * Give an SA copy new endpoints and overhead.
+ * Give an SA copy new endpoints, overhead and underlay.
  */
 static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
-					vti_overhead_t overhead)
+					vti_sa_move_t *move)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
 	sa->local = local->clone(local);
 	sa->remote = remote->clone(remote);
-	sa->overhead = overhead;
+	sa->overhead = move->overhead;
+	memcpy(sa->underlay, move->underlay, sizeof(sa->underlay));
 }
 
 /**
@@ -295,6 +297,8 @@ static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
 		memcpy(tunnel->spec.cfg->name, name, sizeof(name));
 	}
 	tunnel->spec.overhead = sa->overhead;
+	memcpy(tunnel->spec.underlay, sa->underlay,
+		   sizeof(tunnel->spec.underlay));
 	tunnel->dynamic = sa->dynamic;
 }
 
@@ -347,7 +351,7 @@ static void tunnel_destroy(tunnel_t *tunnel)
 	free(tunnel->reason);
 	tunnel_clear_target(tunnel);
 	vti_strings_destroy(tunnel->spec.routes);
-	array_destroy_function(tunnel->sas, (void*)sa_destroy, NULL);
+	array_destroy_function(tunnel->sas, (void*)vti_sa_destroy, NULL);
 	free(tunnel);
 }
 
@@ -623,9 +627,14 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
 				   vti_sa_t *sa)
 {
-	array_insert(tunnel->sas, ARRAY_TAIL, sa_clone(sa));
+	array_insert(tunnel->sas, ARRAY_TAIL, vti_sa_clone(sa));
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 	tunnel->spec.overhead = sa->overhead;
+	if (*sa->underlay)
+	{
+		memcpy(tunnel->spec.underlay, sa->underlay,
+			   sizeof(tunnel->spec.underlay));
+	}
 	tunnel->idle_since = 0;
 }
 
@@ -660,7 +669,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	add_sa(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{
-		sa_destroy(drop_sa(this, tunnel, sa->id));
+		vti_sa_destroy(drop_sa(this, tunnel, sa->id));
 		if (tunnel->dynamic)
 		{	/* a spoke's device left down would serve nobody */
 			tunnel_remove(this, tunnel);
@@ -728,10 +737,10 @@ static void wait_for_device(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	vti_sa_t *old;
 
-	old = this->waiting->put(this->waiting, num_key(sa->id), sa_clone(sa));
+	old = this->waiting->put(this->waiting, num_key(sa->id), vti_sa_clone(sa));
 	if (old)
 	{
-		sa_destroy(old);
+		vti_sa_destroy(old);
 	}
 }
 
@@ -765,7 +774,7 @@ static void place_waiting(private_vti_tunnels_t *this)
 			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' has its VTI now",
 				 sa->child, sa->id, sa->conn);
 			this->waiting->remove(this->waiting, (void*)id);
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	array_destroy(ids);
@@ -864,7 +873,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	sa = this->waiting->remove(this->waiting, num_key(id));
 	if (sa)
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 		return FALSE;
 	}
 	tunnel = this->by_sa->get(this->by_sa, num_key(id));
@@ -884,7 +893,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	{
 		tunnel_idle(this, tunnel, sa);
 	}
-	sa_destroy(sa);
+	vti_sa_destroy(sa);
 	return TRUE;
 }
 
@@ -914,7 +923,7 @@ METHOD(vti_tunnels_t, ike_down, void,
 		sa = this->waiting->remove(this->waiting, num_key(ids[i]));
 		if (sa)
 		{
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	for (i = 0; i < count; i++)
@@ -1037,9 +1046,11 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		sa_move(sa, local, remote, find_move(moves, count, sa->id)->overhead);
+		sa_move(sa, local, remote, find_move(moves, count, sa->id));
 	}
 	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
+	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
+		   sizeof(tunnel->spec.underlay));
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
 		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
 		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
@@ -1078,7 +1089,7 @@ static void tunnel_split(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			continue;
 		}
 		sa = drop_sa(this, tunnel, sa->id);
-		sa_move(sa, local, remote, move->overhead);
+		sa_move(sa, local, remote, move);
 		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
 			 "%s stays between %H === %H for other SAs with key %u; the "
 			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
@@ -1143,7 +1154,7 @@ static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
 		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
 		if (sa)
 		{
-			sa_move(sa, local, remote, moves[i].overhead);
+			sa_move(sa, local, remote, &moves[i]);
 		}
 	}
 }
@@ -1460,7 +1471,7 @@ METHOD(vti_tunnels_t, destroy, void,
 	enumerator = this->waiting->create_enumerator(this->waiting);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 	}
 	enumerator->destroy(enumerator);
 	this->tunnels->destroy(this->tunnels);

@@ -56,7 +56,25 @@ struct vti_sa_t {
 
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;
+
+	/** interface that holds its local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
+
+/**
+ * Copy an SA, all it points to included.
+ *
+ * @param sa			SA to copy
+ * @return				copy, free with vti_sa_destroy()
+ */
+vti_sa_t *vti_sa_clone(vti_sa_t *sa);
+
+/**
+ * Free an SA copy.
+ *
+ * @param sa			copy made by vti_sa_clone()
+ */
+void vti_sa_destroy(vti_sa_t *sa);
 
 /**
  * A CHILD_SA of an IKE_SA whose endpoints moved.
@@ -68,6 +86,9 @@ struct vti_sa_move_t {
 
 	/** its ESP overhead between the new endpoints */
 	vti_overhead_t overhead;
+
+	/** interface that holds the new local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
 
 /**
