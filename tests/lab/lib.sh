@@ -1030,7 +1030,7 @@ lab_esp_delta_ok() {
 # lab_bird_start HOST: start BIRD 2 in HOST's network namespace with the
 # config the scenario wrote to $LAB_RUN/HOST/bird.conf (control socket
 # bird.ctl and pid file bird.pid next to it; it should log to bird.log
-# there, which lab_bird_stop keeps). BIRD forks once its config is read.
+# there, which lab_bird_logs keeps). BIRD forks once its config is read.
 lab_bird_start() {
 	local dir=$LAB_RUN/$1
 	[[ -x /usr/sbin/bird && -x /usr/sbin/birdc ]] ||
@@ -1055,15 +1055,12 @@ lab_bgp_established() {
 	[[ $out =~ $re ]]
 }
 
-# lab_bird_stop HOST...: stop the hosts' BIRDs (those started) and keep
-# their logs in $LAB_OUT as HOST.bird.log.
-lab_bird_stop() {
-	local h pid
+# lab_bird_logs HOST...: keep the hosts' BIRD logs in $LAB_OUT as
+# HOST.bird.log. BIRD keeps running (until the lab powers off), so that
+# the diagnostics after a failure still show its routes.
+lab_bird_logs() {
+	local h
 	for h in "$@"; do
-		if [[ -s $LAB_RUN/$h/bird.pid ]]; then
-			read -r pid < "$LAB_RUN/$h/bird.pid"
-			kill "$pid" 2>/dev/null || true
-		fi
 		[[ -n ${LAB_OUT:-} && -d $LAB_OUT && -e $LAB_RUN/$h/bird.log ]] &&
 			cp "$LAB_RUN/$h/bird.log" "$LAB_OUT/$h.bird.log"
 	done

@@ -191,7 +191,7 @@ bird_conf a 10.1.0.1 10.2.0.0/16
 bird_conf b 10.2.0.1 10.1.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
-trap 'lab_bird_stop a b; lab_cap_stop sw1 sw2' EXIT
+trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
