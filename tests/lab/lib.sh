@@ -889,3 +889,267 @@ lab_charon_start_defaults() {
 	lab__charon_start_preloaded "$1" "${2:-}" "${3:-}" "" \
 		"no install_routes setting, preload"
 }
+
+# ================================================================ sites
+# Two sites behind two tunnels, a routing daemon over them, captures on
+# the underlay (added for the fail-closed scenarios 44, 45, 46).
+
+# lab_topo_sites: sites a and b joined by two underlay links, each a
+# switch namespace (the wire, for captures): sw1 (a: eth-sw1 10.9.0.1/24,
+# b: eth-sw1 10.9.0.2/24) and sw2 (eth-sw2, 10.9.1.1/24 and 10.9.1.2/24);
+# the switch ports are p-a and p-b. a's LAN is the dummy lan0 with
+# 10.1.0.1/16, b's lan0 has 10.2.0.1/16. Each site's default route goes
+# to the other across link 1 in clear: what is neither routed into a
+# tunnel nor blackholed reaches the other site's LAN unencrypted.
+lab_topo_sites() {
+	lab_host a b
+	lab_switch sw1
+	lab_switch sw2
+	lab_switch_port sw1 a 10.9.0.1/24
+	lab_switch_port sw1 b 10.9.0.2/24
+	lab_switch_port sw2 a 10.9.1.1/24
+	lab_switch_port sw2 b 10.9.1.2/24
+	lab_ip a <<-EOF
+	link add lan0 type dummy
+	addr add 10.1.0.1/16 dev lan0
+	link set lan0 up
+	route add default via 10.9.0.2
+	EOF
+	lab_ip b <<-EOF
+	link add lan0 type dummy
+	addr add 10.2.0.1/16 dev lan0
+	link set lan0 up
+	route add default via 10.9.0.1
+	EOF
+}
+
+# lab_ping_from HOST SRC DST [COUNT]: ping DST from HOST with source
+# address SRC (COUNT probes, default 3, 0.2 s apart); succeeds if all
+# answers came back.
+lab_ping_from() {
+	local out
+	out=$(lab_in "$1" ping -n -q -c "${4:-3}" -i 0.2 -W 2 -I "$2" "$3" 2>&1) ||
+		{ printf '%s\n' "$out" >&2; return 1; }
+	[[ $out == *" 0% packet loss"* ]] || { printf '%s\n' "$out" >&2; return 1; }
+}
+
+# lab_ping_from_start HOST SRC DST FILE [INTERVAL]: as lab_ping_start,
+# with source address SRC; stop it with lab_ping_stop FILE.
+lab_ping_from_start() {
+	ip netns exec "$1" ping -n -i "${5:-0.05}" -I "$2" "$3" > "$4" 2>&1 &
+	printf '%s\n' "$!" > "$(lab__pidfile "$4")"
+	disown "$!"
+}
+
+# lab_routes_to HOST PREFIX: print HOST's routes to exactly PREFIX (main
+# table), trailing blanks removed, one per line.
+lab_routes_to() {
+	local line
+	while IFS= read -r line; do
+		[[ -n $line ]] && printf '%s\n' "${line%"${line##*[! ]}"}"
+	done < <(ip -n "$1" route show "$2" 2>&1)
+	return 0
+}
+
+# lab_only_blackhole HOST PREFIX [METRIC]: true if HOST's one route to
+# exactly PREFIX (main table) is the plugin's blackhole (protocol 165)
+# with METRIC (default 4294967295).
+lab_only_blackhole() {
+	local re="^blackhole ${2//./\\.} proto 165 (scope [a-z]+ )?metric ${3:-4294967295}$"
+	[[ $(lab_routes_to "$1" "$2") =~ $re ]]
+}
+
+# Why the last lab_holes_are failed.
+LAB_WHY=''
+
+# lab_holes_are HOST PREFIX...: true if HOST's routes with protocol 165
+# (lab_proto165) are exactly one blackhole with metric 4294967295 in the
+# main table for each PREFIX (none without a PREFIX); sets LAB_WHY
+# otherwise.
+lab_holes_are() {
+	local host=$1 routes=() line p n re
+	shift
+	mapfile -t routes < <(lab_proto165 "$host")
+	LAB_WHY="$host: the routes with proto 165 are [$(IFS=';'; printf '%s' "${routes[*]}")]"
+	LAB_WHY+=", expected a blackhole for each of [$*]"
+	(( ${#routes[@]} == $# )) || return 1
+	for p in "$@"; do
+		re="^blackhole ${p//./\\.} proto 165 (scope [a-z]+ )?metric 4294967295$"
+		n=0
+		for line in "${routes[@]}"; do
+			[[ $line =~ $re ]] && n=$((n + 1))
+		done
+		(( n == 1 )) || return 1
+	done
+}
+
+# lab_route_get_blackhole HOST DST: true if "ip route get DST" in HOST
+# hits a blackhole (the kernel answers "Invalid argument" to the lookup).
+lab_route_get_blackhole() {
+	local out
+	out=$(ip -n "$1" route get "$2" 2>&1) && return 1
+	[[ $out == *"Invalid argument"* ]]
+}
+
+# lab_proto165 HOST: print HOST's routes with protocol 165, IPv4 and IPv6,
+# all tables, one per line (trailing blanks removed).
+lab_proto165() {
+	local fam line
+	for fam in 4 6; do
+		# (filtered by "proto 165", ip would leave the protocol out)
+		while IFS= read -r line; do
+			[[ $line == *" proto 165 "* ]] &&
+				printf '%s\n' "${line%"${line##*[! ]}"}"
+		done < <(ip -n "$1" "-$fam" route show table all 2>&1)
+	done
+	return 0
+}
+
+# lab_group165 HOST: print the names of HOST's interfaces in group 165
+# (the plugin's devices), one per line.
+lab_group165() {
+	local line re='^[0-9]+: ([^@:]+)'
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+	done < <(ip -n "$1" -o link show group 165 2>/dev/null)
+	return 0
+}
+
+# lab_esp_delta_ok HOST SRC DST BEFORE MIN WHEN: fail unless HOST's ESP
+# states SRC -> DST counted at least MIN packets more than BEFORE.
+lab_esp_delta_ok() {
+	local after
+	after=$(lab_esp_packets "$1" "$2" "$3")
+	lab_log "$1: outbound ESP $2 -> $3 $6: $4 -> $after"
+	(( after - $4 >= $5 )) ||
+		lab_fail "$1: the ESP SA $2 -> $3 counted $((after - $4)) packets $6, expected at least $5"
+}
+
+# ---------------------------------------------------------------- BIRD
+
+# lab_bird_start HOST: start BIRD 2 in HOST's network namespace with the
+# config the scenario wrote to $LAB_RUN/HOST/bird.conf (control socket
+# bird.ctl and pid file bird.pid next to it; it should log to bird.log
+# there, which lab_bird_logs keeps). BIRD forks once its config is read.
+lab_bird_start() {
+	local dir=$LAB_RUN/$1
+	[[ -x /usr/sbin/bird && -x /usr/sbin/birdc ]] ||
+		lab_fail "BIRD 2 is not installed (/usr/sbin/bird, birdc): apt-get install bird2"
+	lab_in "$1" /usr/sbin/bird -c "$dir/bird.conf" -s "$dir/bird.ctl" \
+		-P "$dir/bird.pid" ||
+		lab_fail "$1: bird did not start: $(tail -n 5 "$dir/bird.log" 2>&1)"
+	lab_log "$1: bird started"
+}
+
+# lab_birdc HOST ARGS...: ask HOST's BIRD.
+lab_birdc() {
+	/usr/sbin/birdc -s "$LAB_RUN/$1/bird.ctl" "${@:2}"
+}
+
+# lab_bgp_established HOST PROTOCOL: true if HOST's BIRD has the BGP
+# session PROTOCOL established.
+lab_bgp_established() {
+	local out nl=$'\n'
+	local re="(^|$nl)$2 +BGP +[^ ]+ +up .*Established"
+	out=$(lab_birdc "$1" show protocols "$2" 2>&1) || return 1
+	[[ $out =~ $re ]]
+}
+
+# lab_bird_logs HOST...: keep the hosts' BIRD logs in $LAB_OUT as
+# HOST.bird.log. BIRD keeps running (until the lab powers off), so that
+# the diagnostics after a failure still show its routes.
+lab_bird_logs() {
+	local h
+	for h in "$@"; do
+		[[ -n ${LAB_OUT:-} && -d $LAB_OUT && -e $LAB_RUN/$h/bird.log ]] &&
+			cp "$LAB_RUN/$h/bird.log" "$LAB_OUT/$h.bird.log"
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- wire captures
+
+# Filter of the wire captures: IPv4 that is neither ESP nor IKE, i.e.
+# anything that crosses the underlay in clear.
+LAB_CLEAR_FILTER='ip and not esp and not (udp port 500 or udp port 4500)'
+
+# lab_cap_start SWITCH PORT: capture what crosses PORT of SWITCH in clear
+# (LAB_CLEAR_FILTER) into $LAB_RUN/cap-SWITCH, in the background; returns
+# once tcpdump listens.
+lab_cap_start() {
+	local f=$LAB_RUN/cap-$1
+	: > "$f.err"
+	ip netns exec "$1" tcpdump -n -l --immediate-mode -i "$2" \
+		"$LAB_CLEAR_FILTER" > "$f" 2> "$f.err" &
+	printf '%s\n' "$!" > "$f.pid"
+	disown "$!"
+	lab_wait 20 lab_file_has "$f.err" "listening on $2" ||
+		lab_fail "tcpdump does not listen on $1's $2: $(< "$f.err")"
+}
+
+# lab_cap_stop SWITCH...: stop those captures and keep them in $LAB_OUT
+# (cap-SWITCH).
+lab_cap_stop() {
+	local sw pid
+	for sw in "$@"; do
+		[[ -s $LAB_RUN/cap-$sw.pid ]] || continue
+		read -r pid < "$LAB_RUN/cap-$sw.pid"
+		kill -INT "$pid" 2>/dev/null || true
+		lab_wait 5 lab__gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+		: > "$LAB_RUN/cap-$sw.pid"
+		[[ -n ${LAB_OUT:-} && -d $LAB_OUT ]] &&
+			cp "$LAB_RUN/cap-$sw" "$LAB_OUT/cap-$sw"
+	done
+	return 0
+}
+
+# Marker pings sent so far (lab_sites_mark).
+LAB__SITE_MARKS=0
+
+# lab_sites_mark: a pings b's address on each underlay link once, in
+# clear, with a payload size of its own; returns once the captures of
+# sw1 and sw2 (lab_cap_start) show it. Whatever crossed the wire before
+# is in the capture files then.
+lab_sites_mark() {
+	local size len sw
+	LAB__SITE_MARKS=$((LAB__SITE_MARKS + 1))
+	size=$((200 + LAB__SITE_MARKS))
+	lab_in a ping -n -q -c 1 -W 2 -s "$size" 10.9.0.2 > /dev/null || true
+	lab_in a ping -n -q -c 1 -W 2 -s "$size" 10.9.1.2 > /dev/null || true
+	len="ICMP echo request, id [0-9]+, seq 1, length $((size + 8))"
+	for sw in sw1 sw2; do
+		lab_wait 10 grep -Eq "$len" "$LAB_RUN/cap-$sw" ||
+			lab_fail "the capture on $sw does not show the marker ping of $size bytes: $(tail -n 3 "$LAB_RUN/cap-$sw.err")"
+	done
+}
+
+# lab_sites_clear REGEX: print the lines of the sw1 and sw2 captures that
+# match the extended REGEX, each after its switch's name.
+lab_sites_clear() {
+	local sw line
+	for sw in sw1 sw2; do
+		while IFS= read -r line; do
+			[[ $line =~ $1 ]] && printf '%s: %s\n' "$sw" "$line"
+		done < "$LAB_RUN/cap-$sw"
+	done
+	return 0
+}
+
+# Inner addresses as tcpdump prints them, with or without a port after
+# them: the sites' LANs (10.1.0.0/16, 10.2.0.0/16) and the tunnels' own
+# (169.254.0.0/16).
+LAB_SITES_INNER_RE='(^|[ >])(10\.[12]|169\.254)\.[0-9]+\.[0-9]+[.:]'
+
+# lab_sites_no_leak WHEN: mark the captures (lab_sites_mark), then fail
+# if any packet from or to an inner address (LAB_SITES_INNER_RE) crossed
+# either underlay link in clear since the captures started.
+lab_sites_no_leak() {
+	local leaked
+	lab_sites_mark
+	mapfile -t leaked < <(lab_sites_clear "$LAB_SITES_INNER_RE")
+	if (( ${#leaked[@]} )); then
+		printf '%s\n' "${leaked[@]}" >&2
+		lab_fail "${#leaked[@]} packets of inner addresses crossed the underlay in clear ($1), the first: ${leaked[0]}"
+	fi
+	lab_log "nothing of the inner addresses crossed the underlay in clear ($1)"
+}
