@@ -18,8 +18,9 @@ fi
 ((${#debs[@]} == 1)) || lab_fail "more than one package in build/package: ${debs[*]##*/}"
 deb=${debs[0]}
 lab_log "package: ${deb##*/}"
-! dpkg-query -W strongswan-vti > /dev/null 2>&1 ||
-	lab_fail "strongswan-vti is installed on the host already: the scenario needs a system without it"
+status=$(dpkg-query -W -f='${db:Status-Status}' strongswan-vti 2>/dev/null || true)
+[[ -z $status || $status == not-installed ]] ||
+	lab_fail "strongswan-vti is on the host already ($status): the scenario needs a system without it"
 
 # The host's root as it is (a plain bind: no lab mounts in it), then an
 # overlay over each directory dpkg writes to, with a tmpfs upper layer.
