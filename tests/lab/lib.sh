@@ -881,6 +881,27 @@ lab_charon_start_installed() {
 		-u LD_PRELOAD
 }
 
+# ---------------------------------------------------------------- the system's charon
+# (added for scenario 49)
+
+# lab_charon_start_system HOST [VTI_SETTINGS [EXTRA_CONF]]: start charon in
+# HOST as the system has it installed: the stock /etc/strongswan.conf tree
+# (load_modular, the plugins its /etc/strongswan.d files load from the
+# plugin directory), no LD_PRELOAD and nothing mounted over those
+# directories. HOST's strongswan.conf includes the stock one and then sets
+# what the lab needs, as with lab_charon_start_installed.
+lab_charon_start_system() {
+	local host=$1
+	mkdir -p "$LAB_RUN/$host/swanctl"
+	lab_charon_running "$host" && lab_fail "charon already running in $host"
+	lab__write_conf "$host" "${2:-}" "${3:-}" \
+		"load_modular = yes
+	  install_routes = no" "include /etc/strongswan.conf"
+	# Dozens of plugins to load: give it longer than lab_charon_start.
+	lab__charon_spawn "$host" 60 "the system's charon and plugins" "" \
+		-u LD_PRELOAD
+}
+
 # ---------------------------------------------------------------- install_routes unset
 # (added for scenario 35)
 
