@@ -111,7 +111,7 @@ AC_DEFUN([SW_CHECK_CHARON_VERSION], [
 		AS_IF([test -z "$charon_version"],
 			[AC_MSG_ERROR([cannot tell the strongSwan version of $libcharon_path (see config.log): pass --disable-charon-check if it is $strongswan_version, the tree's])])
 		AS_IF([test "x$charon_version" != "x$strongswan_version"],
-			[AC_MSG_ERROR([the tree $strongswan_src is strongSwan $strongswan_version, the installed charon $charon_version ($charon_version_from): get its tree with scripts/fetch-strongswan-src, or pass --with-strongswan-src=DIR with strongSwan $charon_version's source])])
+			[AC_MSG_ERROR([strongSwan tree $strongswan_src is $strongswan_version but the installed charon is $charon_version ($charon_version_from): run scripts/fetch-strongswan-src for its tree, or pass --with-strongswan-src=DIR of strongSwan $charon_version])])
 		sw_charon_summary="$charon_version ($charon_version_from), the tree's"
 	], [
 		sw_charon_summary="NOT CHECKED (--disable-charon-check): the plugin loads only into a charon $strongswan_version"
