@@ -75,8 +75,9 @@ AC_DEFUN([SW_FIND_LIBCHARON], [
 			[directory of the libstrongswan.so the unit tests and the fuzzer
 			 link against @<:@default: beside libcharon@:>@])],
 		[libstrongswan_dir="$withval"])
-	AS_IF([test -n "$libstrongswan_dir" &&
-	       test ! -f "$libstrongswan_dir/libstrongswan.so"],
+	AS_IF([test -z "$libstrongswan_dir"],
+		[AC_MSG_WARN([no libstrongswan for the unit tests: 'make check' cannot link them; pass --with-libstrongswan-dir=DIR])],
+		[test ! -f "$libstrongswan_dir/libstrongswan.so"],
 		[AC_MSG_WARN([no libstrongswan.so in $libstrongswan_dir: 'make check' cannot link the unit tests])])
 	AC_SUBST([libcharon_path])
 	AC_SUBST([libstrongswan_dir])
