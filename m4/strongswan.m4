@@ -24,26 +24,37 @@ AC_DEFUN([SW_WITH_STRONGSWAN_SRC], [
 		 AC_MSG_ERROR([no strongSwan source tree at '$strongswan_src'.
 Run scripts/fetch-strongswan-src (Debian: fetches the tree matching the
 installed charon), or pass --with-strongswan-src=DIR.])])
-	strongswan_version=$(sed -n '/^A@<:@C@:>@_INIT/{s/^@<:@^,@:>@*,//;s/@<:@^0-9.@:>@//g;p;q}' \
+	# the second argument of the first AC@&t@_INIT, as is: "6.0.3rc1" stays
+	# "6.0.3rc1", the string charon compares plugin versions with
+	AC_MSG_CHECKING([for the strongSwan version of the tree])
+	strongswan_version=$(sed -n '/^AC@&t@_INIT(/{s/^AC@&t@_INIT(@<:@^,@:>@*, *\@<:@*\(@<:@^@:>@,) @:>@*\).*/\1/p;q;}' \
 		"$strongswan_src/configure.ac" 2>/dev/null)
-	AS_IF([test -z "$strongswan_version"],
-		[AC_MSG_ERROR([cannot read the version from $strongswan_src/configure.ac])])
+	AS_CASE([$strongswan_version],
+		[@<:@0-9@:>@*.@<:@0-9@:>@*.@<:@0-9@:>@*], [AC_MSG_RESULT([$strongswan_version])],
+		[AC_MSG_RESULT([no])
+		 AC_MSG_ERROR([cannot read strongSwan's version from AC@&t@_INIT in $strongswan_src/configure.ac])])
 	AC_DEFINE_UNQUOTED([VERSION], ["$strongswan_version"],
 		[version of the strongSwan tree compiled against])
-	STRONGSWAN_CPPFLAGS="-I$strongswan_src/src/libstrongswan -I$strongswan_src/src/libcharon -D_GNU_SOURCE= -DCONFIG_H_INCLUDED -include \$(top_builddir)/config.h"
+	STRONGSWAN_TREE_CPPFLAGS="-I$strongswan_src/src/libstrongswan -I$strongswan_src/src/libcharon -D_GNU_SOURCE= -DCONFIG_H_INCLUDED"
+	STRONGSWAN_CPPFLAGS="$STRONGSWAN_TREE_CPPFLAGS -include \$(top_builddir)/config.h"
 	AC_SUBST([STRONGSWAN_CPPFLAGS])
 	AC_SUBST([strongswan_version])
 ])
 
 # SW_FIND_LIBCHARON: the libcharon.so the plugin will be loaded beside,
-# --with-libcharon=FILE to override.
+# --with-libcharon=FILE to override, --without-libcharon for none; and the
+# libstrongswan the unit tests link against, beside it unless
+# --with-libstrongswan-dir=DIR says otherwise.
 AC_DEFUN([SW_FIND_LIBCHARON], [
 	AC_ARG_WITH([libcharon],
 		[AS_HELP_STRING([--with-libcharon=FILE],
-			[the installed libcharon.so @<:@default: searched in
-			 /usr/lib/ipsec, /usr/libexec/ipsec, /usr/local/lib/ipsec@:>@])],
-		[libcharon_path="$withval"],
-		[libcharon_path=""
+			[the installed libcharon.so the plugin goes beside, or no for none
+			 @<:@default: searched in /usr/lib/ipsec, /usr/libexec/ipsec,
+			 /usr/local/lib/ipsec@:>@])],
+		[libcharon_path="$withval"], [libcharon_path=yes])
+	AS_CASE([$libcharon_path],
+		[no], [libcharon_path=""; sw_libcharon="none (--without-libcharon)"],
+		[yes], [libcharon_path=""; sw_libcharon="not found"
 		 for sw_dir in /usr/lib/ipsec /usr/libexec/ipsec /usr/local/lib/ipsec \
 		               /usr/lib64/ipsec; do
 			AS_IF([test -z "$libcharon_path" && test -f "$sw_dir/libcharon.so.0"],
@@ -52,11 +63,63 @@ AC_DEFUN([SW_FIND_LIBCHARON], [
 	AC_MSG_CHECKING([for the installed libcharon])
 	AS_IF([test -n "$libcharon_path" && test -f "$libcharon_path"],
 		[AC_MSG_RESULT([$libcharon_path])
+		 sw_libcharon="$libcharon_path"
 		 libstrongswan_dir=$(dirname "$libcharon_path")],
+		[test -n "$libcharon_path"],
 		[AC_MSG_RESULT([no])
-		 libcharon_path=""
+		 AC_MSG_ERROR([--with-libcharon=$libcharon_path: no such file])],
+		[AC_MSG_RESULT([$sw_libcharon])
 		 libstrongswan_dir=""])
+	AC_ARG_WITH([libstrongswan-dir],
+		[AS_HELP_STRING([--with-libstrongswan-dir=DIR],
+			[directory of the libstrongswan.so the unit tests and the fuzzer
+			 link against @<:@default: beside libcharon@:>@])],
+		[libstrongswan_dir="$withval"])
+	AS_IF([test -z "$libstrongswan_dir"],
+		[AC_MSG_WARN([no libstrongswan for the unit tests: 'make check' cannot link them; pass --with-libstrongswan-dir=DIR])],
+		[test ! -f "$libstrongswan_dir/libstrongswan.so"],
+		[AC_MSG_WARN([no libstrongswan.so in $libstrongswan_dir: 'make check' cannot link the unit tests])])
+	AC_SUBST([libcharon_path])
 	AC_SUBST([libstrongswan_dir])
+])
+
+# SW_CHECK_CHARON_VERSION: a plugin binary works only with the strongSwan
+# version it was built against (6.0.3 and later refuse any other), so the
+# tree must be the installed charon's. --disable-charon-check builds for a
+# charon elsewhere; the summary then says so, and `make install` still
+# refuses to put the plugin beside an installed charon of another version.
+AC_DEFUN([SW_CHECK_CHARON_VERSION], [
+	AC_ARG_ENABLE([charon-check],
+		[AS_HELP_STRING([--disable-charon-check],
+			[do not compare the tree's version with the installed charon's,
+			 to build for a charon of the tree's version elsewhere])],
+		[sw_charon_check="$enableval"], [sw_charon_check=yes])
+	charon_version=""
+	charon_version_from=""
+	AS_IF([test -n "$libcharon_path"], [
+		AC_MSG_CHECKING([for the strongSwan version of the installed charon])
+		sw_found=$($SHELL "$srcdir/scripts/charon-version" "$libcharon_path" \
+			2>&AS_MESSAGE_LOG_FD) || sw_found=""
+		AS_IF([test -n "$sw_found"],
+			[charon_version=${sw_found%% *}
+			 charon_version_from=${sw_found#* }
+			 AC_MSG_RESULT([$charon_version ($charon_version_from)])],
+			[AC_MSG_RESULT([unknown])])
+	])
+	AS_IF([test "x$sw_charon_check" != xno], [
+		AS_IF([test -z "$libcharon_path"],
+			[AC_MSG_ERROR([no installed charon to check the strongSwan $strongswan_version tree against: pass --with-libcharon=FILE, or --disable-charon-check to build for a charon $strongswan_version elsewhere])])
+		AS_IF([test -z "$charon_version"],
+			[AC_MSG_ERROR([cannot tell the strongSwan version of $libcharon_path (see config.log): pass --disable-charon-check if it is $strongswan_version, the tree's])])
+		AS_IF([test "x$charon_version" != "x$strongswan_version"],
+			[AC_MSG_ERROR([strongSwan tree $strongswan_src is $strongswan_version but the installed charon is $charon_version ($charon_version_from): run scripts/fetch-strongswan-src for its tree, or pass --with-strongswan-src=DIR of strongSwan $charon_version])])
+		sw_charon_summary="$charon_version ($charon_version_from), the tree's"
+	], [
+		sw_charon_summary="NOT CHECKED (--disable-charon-check): the plugin loads only into a charon $strongswan_version"
+		AS_IF([test -n "$charon_version" &&
+		       test "x$charon_version" != "x$strongswan_version"],
+			[sw_charon_summary="$sw_charon_summary; the installed one is $charon_version: make install refuses"])
+	])
 ])
 
 # SW_CHECK_MEDIATION: define ME exactly when the installed charon has
@@ -99,6 +162,18 @@ AC_DEFUN([SW_CHECK_ABI_DEFINES], [
 	AS_IF([test "x$sw_cv_condattr_mono" = xyes],
 		[AC_DEFINE([HAVE_CONDATTR_CLOCK_MONOTONIC], [1], [monotonic condvars])])
 	AC_CHECK_TYPE([__int128], [AC_DEFINE([HAVE_INT128], [1], [128-bit integers])])
+])
+
+# SW_CHECK_TREE_API: what differs between the strongSwan versions the
+# plugin builds against.
+AC_DEFUN([SW_CHECK_TREE_API], [
+	sw_save_CPPFLAGS="$CPPFLAGS"
+	CPPFLAGS="$CPPFLAGS $STRONGSWAN_TREE_CPPFLAGS"
+	# after 6.0.1, get_traffic_selectors() lost its supplied and log
+	# arguments to the new select_traffic_selectors()
+	AC_CHECK_MEMBERS([child_cfg_t.select_traffic_selectors], [], [],
+		[[#include <config/child_cfg.h>]])
+	CPPFLAGS="$sw_save_CPPFLAGS"
 ])
 
 # SW_WITH_PLUGINDIR: charon's plugin directory, next to libcharon.

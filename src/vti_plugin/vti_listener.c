@@ -4,6 +4,7 @@
  */
 
 #include "vti_listener.h"
+#include "vti_compat.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
 #include "vti_prefixes.h"
@@ -142,7 +143,7 @@ static linked_list_t *remote_ts_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
 	char name[128];
 
 	hosts = ike_sa_get_dynamic_hosts(ike_sa, FALSE);
-	configured = cfg->get_traffic_selectors(cfg, FALSE, NULL, hosts, FALSE);
+	configured = vti_child_cfg_ts(cfg, FALSE, hosts);
 	hosts->destroy(hosts);
 	negotiated = linked_list_create_from_enumerator(
 							child_sa->create_ts_enumerator(child_sa, FALSE));

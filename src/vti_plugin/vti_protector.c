@@ -4,6 +4,7 @@
  */
 
 #include "vti_protector.h"
+#include "vti_compat.h"
 #include "vti_key.h"
 #include "vti_prefixes.h"
 #include "vti_strings.h"
@@ -209,8 +210,7 @@ static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
 		case VTI_PROTECT_LIST:
 			return vti_strings_clone(settings->protect_list);
 		case VTI_PROTECT_REMOTE_TS:
-			selectors = cfg->get_traffic_selectors(cfg, FALSE, NULL, NULL,
-												   FALSE);
+			selectors = vti_child_cfg_ts(cfg, FALSE, NULL);
 			prefixes = vti_prefixes_from_selectors(selectors, selectors,
 												   owner);
 			selectors->destroy_offset(selectors,
