@@ -13,8 +13,10 @@
 #include <collections/hashtable.h>
 #include <threading/mutex.h>
 
-/** Updates that must see configs before leftovers of an earlier run go */
-#define UPDATES_BEFORE_SWEEP 2
+/** Updates (seconds) the loaded configs must stay the same before what an
+ *  earlier run left and no config claims goes: a swanctl --load-all of
+ *  many connections takes seconds */
+#define QUIET_BEFORE_SWEEP 5
 
 typedef struct private_vti_protector_t private_vti_protector_t;
 typedef struct protection_t protection_t;
@@ -57,8 +59,14 @@ struct private_vti_protector_t {
 	/** settings generation, counted up on reload */
 	u_int generation;
 
-	/** updates that saw configs, until the leftovers were swept */
-	u_int updates_with_configs;
+	/** updates in a row that saw configs and no change to them */
+	u_int quiet;
+
+	/** a config was new, changed or gone in the update under way */
+	bool changed;
+
+	/** the leftovers of an earlier run were swept */
+	bool swept;
 
 	/** "conn/child" of the configured tunnels seen in the last update */
 	linked_list_t *owners;
@@ -302,6 +310,7 @@ static void visit_child(private_vti_protector_t *this, peer_cfg_t *peer,
 	protection->cfg = cfg->get_ref(cfg);
 	protection->generation = this->generation;
 	protection->seen = TRUE;
+	this->changed = TRUE;
 	protect_child(this, peer, cfg, key, protection);
 }
 
@@ -324,6 +333,7 @@ static void drop_unseen(private_vti_protector_t *this)
 								   protection->owner, none, 0, 0);
 			this->protections->remove_at(this->protections, enumerator);
 			protection_destroy(protection);
+			this->changed = TRUE;
 		}
 		else
 		{
@@ -377,12 +387,14 @@ METHOD(vti_protector_t, update, void,
 		peer->destroy(peer);
 	}
 	drop_unseen(this);
-	if (this->protections->get_count(this->protections) &&
-		this->updates_with_configs < UPDATES_BEFORE_SWEEP &&
-		++this->updates_with_configs == UPDATES_BEFORE_SWEEP)
-	{	/* configs are loaded: what an earlier run left and no config
+	this->quiet = this->changed ? 0 : this->quiet + 1;
+	this->changed = FALSE;
+	if (!this->swept && this->protections->get_count(this->protections) &&
+		this->quiet >= QUIET_BEFORE_SWEEP)
+	{	/* the configs are loaded: what an earlier run left and no config
 		 * claims is stale */
 		this->tunnels->sweep(this->tunnels, this->owners);
+		this->swept = TRUE;
 	}
 	this->mutex->unlock(this->mutex);
 	peers->destroy(peers);
