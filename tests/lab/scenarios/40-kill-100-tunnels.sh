@@ -6,7 +6,8 @@
 # up, a's charon is SIGKILLed: its 100 VTIs stay as they were (nobody
 # cleans up). The restarted charon sets every one of them down at once
 # ("left by an earlier run") and, when a initiates all tunnels again,
-# reuses each (same ifindex): in the end a has exactly one VTI per key, each
+# reuses each (none deleted, same ifindex, the address put on three of them
+# still there): in the end a has exactly one VTI per key, each
 # admin up, aliased "strongswan-vti tI/tI", with an INSTALLED CHILD_SA, none
 # left stale, and pings pass through a few of them. b, which saw the old
 # IKE_SAs replaced (INITIAL_CONTACT), keeps one VTI per key, up.
@@ -241,6 +242,11 @@ lab_assert "b: not all $n VTIs up after a came back (up: $(count_up b))" \
 lab_assert "b: not all $n CHILD_SAs INSTALLED after a came back" \
 	lab_wait 60 all_children b
 lab_log "all $n tunnels up again"
+deleted=$(lab_log_count a 'vti: vti[0-9]+ \(t[0-9]+/t[0-9]+\) deleted: ')
+(( deleted == 0 )) ||
+	lab_fail "a: the restarted plugin deleted $deleted of the devices it should" \
+		"reuse: $(grep -m1 -E 'vti: vti[0-9]+ \(t[0-9]+/t[0-9]+\) deleted: ' \
+			"$(lab_charon_log a)")"
 check_tunnels a "after the restart"
 for (( i = 1; i <= n; i++ )); do
 	[[ ${vti_index[i]} == "${index_before[i]}" ]] ||
