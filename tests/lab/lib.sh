@@ -1174,3 +1174,69 @@ lab_sites_no_leak() {
 	fi
 	lab_log "nothing of the inner addresses crossed the underlay in clear ($1)"
 }
+
+# ---------------------------------------------------------------- many tunnels
+# (added for the fault scenarios 40, 41)
+
+# lab_pair_addrs N: N more address pairs on the veth of lab_topo_pair, one
+# per tunnel: 10.10.I.1/24 on a's eth-b, 10.10.I.2/24 on b's eth-a, for
+# I = 1..N (at most 254). One ip process per host.
+lab_pair_addrs() {
+	local i cmds_a='' cmds_b=''
+	(( $1 >= 1 && $1 <= 254 )) || lab_fail "lab_pair_addrs: bad count '$1'"
+	for (( i = 1; i <= $1; i++ )); do
+		cmds_a+="addr add 10.10.$i.1/24 dev eth-b"$'\n'
+		cmds_b+="addr add 10.10.$i.2/24 dev eth-a"$'\n'
+	done
+	lab_ip a <<< "$cmds_a"
+	lab_ip b <<< "$cmds_b"
+}
+
+# lab_child_states HOST: print "NAME STATE" for each CHILD_SA of HOST
+# (INSTALLED, REKEYING, REKEYED, DELETING, ...), one per line; one swanctl
+# call.
+lab_child_states() {
+	local line re='^ +([^ :]+): #[0-9]+, reqid [0-9]+, ([A-Z_]+),'
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] &&
+			printf '%s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	done < <(lab_swanctl "$1" --list-sas 2>/dev/null)
+	return 0
+}
+
+# lab_no_sas HOST: true if HOST's charon has no IKE_SA at all.
+lab_no_sas() {
+	local out
+	out=$(lab_swanctl "$1" --list-sas 2>/dev/null) || return 1
+	[[ -z $out ]]
+}
+
+# lab_charon_responsive HOST: true if HOST's charon answers swanctl --stats
+# within 10 s and has at least one idle worker thread; prints the line
+# about its worker threads.
+lab_charon_responsive() {
+	local out line re='^worker threads: ([0-9]+) total, ([0-9]+) idle'
+	out=$(timeout 10 env STRONGSWAN_CONF="$(lab_conf "$1")" \
+		SWANCTL_DIR="$LAB_RUN/$1/swanctl" swanctl --stats 2>&1) || {
+		printf '%s: swanctl --stats got no answer: %s\n' "$1" "$out"
+		return 1
+	}
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			printf '%s: %s\n' "$1" "$line"
+			(( BASH_REMATCH[2] > 0 ))
+			return
+		fi
+	done <<< "$out"
+	printf '%s: no worker thread line in swanctl --stats\n' "$1"
+	return 1
+}
+
+# lab_log_memory WHEN: log the lab kernel's available memory (no process).
+lab_log_memory() {
+	local key value
+	while read -r key value _; do
+		[[ $key == MemAvailable: ]] && lab_log "$1: $value kB available"
+	done < /proc/meminfo
+	return 0
+}
