@@ -7,6 +7,7 @@
 #include "vti_compat.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
+#include "vti_policy_check.h"
 #include "vti_prefixes.h"
 #include "vti_strings.h"
 
@@ -85,50 +86,6 @@ static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
 			 vti_key_explain(verdict));
 	}
 	return verdict == VTI_KEY_VALID;
-}
-
-/**
- * Check that charon installed the SA's outbound policies with the key as
- * their mark: traffic routed into the VTI only finds those. One line names
- * the first policy missing.
- */
-static void verify_policies(child_sa_t *child_sa, ike_sa_t *ike_sa,
-							uint32_t key)
-{
-	kernel_ipsec_policy_id_t id = {
-		.dir = POLICY_OUT,
-		.mark = child_sa->get_mark(child_sa, FALSE),
-		.if_id = child_sa->get_if_id(child_sa, FALSE),
-		.label = child_sa->get_label(child_sa),
-	};
-	kernel_ipsec_query_policy_t query = {};
-	traffic_selector_t *src = NULL, *dst = NULL;
-	enumerator_t *enumerator;
-	time_t use_time;
-	u_int missing = 0, all = 0;
-
-	enumerator = child_sa->create_policy_enumerator(child_sa);
-	while (enumerator->enumerate(enumerator, &id.src_ts, &id.dst_ts))
-	{
-		all++;
-		if (charon->kernel->query_policy(charon->kernel, &id, &query,
-										 &use_time) != SUCCESS && !missing++)
-		{
-			src = id.src_ts->clone(id.src_ts);
-			dst = id.dst_ts->clone(id.dst_ts);
-		}
-	}
-	enumerator->destroy(enumerator);
-	if (missing)
-	{
-		DBG1(DBG_KNL, "vti: CHILD_SA %s of '%s' has no outbound policy %R === "
-			 "%R with mark %u (%u of %u missing): traffic routed into vti%u "
-			 "is dropped; do not set 'policies = no' on this child",
-			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa), src, dst,
-			 key, missing, all, key);
-		src->destroy(src);
-		dst->destroy(dst);
-	}
 }
 
 /**
@@ -244,7 +201,7 @@ static void handle_child_updown(private_vti_listener_t *this,
 	}
 	else if (key_of(this, ike_sa, child_sa, &key))
 	{
-		verify_policies(child_sa, ike_sa, key);
+		vti_policy_check_queue(ike_sa, child_sa, key);
 		sa = describe_sa(ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
 		free_sa(&sa);
