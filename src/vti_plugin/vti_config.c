@@ -38,6 +38,8 @@ typedef struct {
 	char *child;
 	/** VTI key */
 	uint32_t key;
+	/** log bad values of the protect setting, not of the others */
+	bool protection;
 } scope_t;
 
 /** Room for the strongswan.conf path of a setting */
@@ -84,11 +86,28 @@ static char *lookup(scope_t *scope, char *name, char path[PATH_LEN])
 }
 
 /**
- * Log a bad value: which tunnel, which setting, what was wrong, what fits.
+ * Whether a setting's path names the protect setting.
+ */
+static bool is_protect(char *path)
+{
+	size_t len = strlen(path);
+
+	return len >= strlen("protect") &&
+		   streq(path + len - strlen("protect"), "protect");
+}
+
+/**
+ * Log a bad value: which tunnel, which setting, what was wrong, what fits;
+ * the protect setting's only when resolving a protection, the others' only
+ * when resolving a tunnel's settings, so that each is told once.
  */
 static void complain(scope_t *scope, char *path, char *value, char *form,
 					 char *fallback)
 {
+	if (scope->protection != is_protect(path))
+	{
+		return;
+	}
 	DBG1(DBG_CFG, "vti: %s/%s: %s.plugins.vti.%s = '%s' is invalid, expected "
 		 "%s; using %s", scope->conn, scope->child, lib->ns, path, value,
 		 form, fallback);
@@ -337,6 +356,10 @@ static bool check_route(prefix_t *prefix, char *form, size_t len)
 static void complain_entry(scope_t *scope, char *path, char *entry,
 						   char *form)
 {
+	if (scope->protection != is_protect(path))
+	{
+		return;
+	}
 	DBG1(DBG_CFG, "vti: %s/%s: %s.plugins.vti.%s entry '%s' is invalid, "
 		 "expected %s; leaving it out", scope->conn, scope->child, lib->ns,
 		 path, entry, form);
@@ -540,9 +563,15 @@ static void resolve_down_action(scope_t *scope, vti_config_t *cfg)
 /*
  * Described in header
  */
-vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
+/**
+ * Resolve the settings of a tunnel, logging the bad values of the protect
+ * setting or of the others.
+ */
+static vti_config_t *resolve(char *conn, char *child, uint32_t key,
+							 bool protection)
 {
-	scope_t scope = { .conn = conn, .child = child, .key = key };
+	scope_t scope = { .conn = conn, .child = child, .key = key,
+					  .protection = protection };
 	vti_config_t *cfg;
 	char path[PATH_LEN];
 
@@ -563,6 +592,23 @@ vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
 	resolve_down_action(&scope, cfg);
 	resolve_protect(&scope, cfg);
 	return cfg;
+}
+
+/*
+ * Described in header
+ */
+vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
+{
+	return resolve(conn, child, key, FALSE);
+}
+
+/*
+ * Described in header
+ */
+vti_config_t *vti_config_resolve_protection(char *conn, char *child,
+											uint32_t key)
+{
+	return resolve(conn, child, key, TRUE);
 }
 
 /*

@@ -106,6 +106,8 @@ struct vti_config_t {
  * setting, the value and the accepted form) and replaced by its default; a
  * bad entry of a list is logged and left out; a name that is no valid
  * interface name makes the whole tunnel fall back to the default name.
+ * Bad values of the protect setting are left to
+ * vti_config_resolve_protection() to log.
  *
  * @param conn			connection name
  * @param child			CHILD_SA config name
@@ -113,6 +115,19 @@ struct vti_config_t {
  * @return				settings, free with vti_config_destroy()
  */
 vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key);
+
+/**
+ * Resolve the settings of a tunnel as vti_config_resolve() does, for its
+ * protection: bad values of the protect setting are logged, the others
+ * are not (vti_config_resolve() logs those and not the protect setting's).
+ *
+ * @param conn			connection name
+ * @param child			CHILD_SA config name
+ * @param key			VTI key
+ * @return				settings, free with vti_config_destroy()
+ */
+vti_config_t *vti_config_resolve_protection(char *conn, char *child,
+											uint32_t key);
 
 /**
  * Copy settings.

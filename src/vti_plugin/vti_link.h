@@ -64,6 +64,9 @@ struct vti_link_spec_t {
 
 	/** ESP overhead of the tunnel's SAs, for an automatic MTU */
 	vti_overhead_t overhead;
+
+	/** interface that holds the local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
 
 /**

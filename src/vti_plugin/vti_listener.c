@@ -26,6 +26,9 @@ struct private_vti_listener_t {
 	/** table the events go to */
 	vti_tunnels_t *tunnels;
 
+	/** durations of the hooks */
+	vti_hook_stats_t *stats;
+
 	/** "conn/child" of configs already told why they get no VTI */
 	hashtable_t *warned;
 
@@ -168,6 +171,22 @@ static char *format(char *fmt, ...)
 }
 
 /**
+ * The interface that holds a local address, from charon's own view of the
+ * addresses (no kernel dump); "" if it knows none.
+ */
+static void underlay_of(host_t *local, char underlay[IFNAMSIZ])
+{
+	char *name = NULL;
+
+	underlay[0] = '\0';
+	if (charon->kernel->get_interface(charon->kernel, local, &name) && name)
+	{
+		snprintf(underlay, IFNAMSIZ, "%s", name);
+	}
+	free(name);
+}
+
+/**
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
  * it with free_sa().
  */
@@ -176,8 +195,9 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	host_t *local = ike_sa->get_my_host(ike_sa);
+	vti_sa_t sa;
 
-	return (vti_sa_t){
+	sa = (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
 		.key = key,
 		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
@@ -193,6 +213,8 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
+	underlay_of(local, sa.underlay);
+	return sa;
 }
 
 /**
@@ -205,9 +227,11 @@ static void free_sa(vti_sa_t *sa)
 	vti_strings_destroy(sa->remote_ts);
 }
 
-METHOD(listener_t, child_updown, bool,
-	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
-	bool up)
+/**
+ * Handle child_updown(); see listener_t.
+ */
+static void handle_child_updown(private_vti_listener_t *this,
+							ike_sa_t *ike_sa, child_sa_t *child_sa, bool up)
 {
 	vti_sa_t sa;
 	uint32_t key;
@@ -224,12 +248,14 @@ METHOD(listener_t, child_updown, bool,
 		this->tunnels->sa_up(this->tunnels, &sa);
 		free_sa(&sa);
 	}
-	return TRUE;
+	return;
 }
 
-METHOD(listener_t, child_rekey, bool,
-	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
-	child_sa_t *new)
+/**
+ * Handle child_rekey(); see listener_t.
+ */
+static void handle_child_rekey(private_vti_listener_t *this, ike_sa_t *ike_sa,
+							child_sa_t *old, child_sa_t *new)
 {
 	vti_sa_t sa;
 	uint32_t key;
@@ -241,23 +267,29 @@ METHOD(listener_t, child_rekey, bool,
 								  &sa);
 		free_sa(&sa);
 	}
-	return TRUE;
+	return;
 }
 
-METHOD(listener_t, child_state_change, bool,
-	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
-	child_sa_state_t state)
+/**
+ * Handle child_state_change(); see listener_t.
+ */
+static void handle_child_state_change(private_vti_listener_t *this,
+							ike_sa_t *ike_sa, child_sa_t *child_sa,
+							child_sa_state_t state)
 {
 	if (state == CHILD_DESTROYING)
 	{
 		this->tunnels->sa_destroyed(this->tunnels,
 									child_sa->get_unique_id(child_sa));
 	}
-	return TRUE;
+	return;
 }
 
-METHOD(listener_t, ike_updown, bool,
-	private_vti_listener_t *this, ike_sa_t *ike_sa, bool up)
+/**
+ * Handle ike_updown(); see listener_t.
+ */
+static void handle_ike_updown(private_vti_listener_t *this, ike_sa_t *ike_sa,
+							bool up)
 {
 	enumerator_t *enumerator;
 	child_sa_t *child_sa;
@@ -266,7 +298,7 @@ METHOD(listener_t, ike_updown, bool,
 
 	if (up)
 	{
-		return TRUE;
+		return;
 	}
 	ids = calloc(ike_sa->get_child_count(ike_sa) + 1, sizeof(*ids));
 	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
@@ -280,12 +312,14 @@ METHOD(listener_t, ike_updown, bool,
 		this->tunnels->ike_down(this->tunnels, ids, count);
 	}
 	free(ids);
-	return TRUE;
+	return;
 }
 
-METHOD(listener_t, ike_update, bool,
-	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local,
-	host_t *remote)
+/**
+ * Handle ike_update(); see listener_t.
+ */
+static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
+							host_t *local, host_t *remote)
 {
 	enumerator_t *enumerator;
 	child_sa_t *child_sa;
@@ -299,13 +333,14 @@ METHOD(listener_t, ike_update, bool,
 	{
 		if (key_of(this, ike_sa, child_sa, &key))
 		{
-			moves[count++] = (vti_sa_move_t){
+			moves[count] = (vti_sa_move_t){
 				.id = child_sa->get_unique_id(child_sa),
 				.overhead = vti_mtu_overhead(
 								child_sa->get_proposal(child_sa),
 								local->get_family(local) == AF_INET6,
 								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
 			};
+			underlay_of(local, moves[count++].underlay);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -314,6 +349,56 @@ METHOD(listener_t, ike_update, bool,
 		this->tunnels->ike_moved(this->tunnels, moves, count, local, remote);
 	}
 	free(moves);
+	return;
+}
+
+METHOD(listener_t, child_updown, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa, bool up)
+{
+	uint64_t start = this->stats->start(this->stats);
+
+	handle_child_updown(this, ike_sa, child_sa, up);
+	this->stats->stop(this->stats, start);
+	return TRUE;
+}
+
+METHOD(listener_t, child_rekey, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old, child_sa_t *new)
+{
+	uint64_t start = this->stats->start(this->stats);
+
+	handle_child_rekey(this, ike_sa, old, new);
+	this->stats->stop(this->stats, start);
+	return TRUE;
+}
+
+METHOD(listener_t, child_state_change, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa, child_sa_state_t state)
+{
+	uint64_t start = this->stats->start(this->stats);
+
+	handle_child_state_change(this, ike_sa, child_sa, state);
+	this->stats->stop(this->stats, start);
+	return TRUE;
+}
+
+METHOD(listener_t, ike_updown, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, bool up)
+{
+	uint64_t start = this->stats->start(this->stats);
+
+	handle_ike_updown(this, ike_sa, up);
+	this->stats->stop(this->stats, start);
+	return TRUE;
+}
+
+METHOD(listener_t, ike_update, bool,
+	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local, host_t *remote)
+{
+	uint64_t start = this->stats->start(this->stats);
+
+	handle_ike_update(this, ike_sa, local, remote);
+	this->stats->stop(this->stats, start);
 	return TRUE;
 }
 
@@ -328,7 +413,8 @@ METHOD(vti_listener_t, destroy, void,
 /*
  * Described in header
  */
-vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
+vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels,
+									vti_hook_stats_t *stats)
 {
 	private_vti_listener_t *this;
 
@@ -344,6 +430,7 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels)
 			.destroy = _destroy,
 		},
 		.tunnels = tunnels,
+		.stats = stats,
 		.warned = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

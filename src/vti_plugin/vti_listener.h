@@ -11,6 +11,7 @@
 #ifndef VTI_LISTENER_H_
 #define VTI_LISTENER_H_
 
+#include "vti_hook_stats.h"
 #include "vti_tunnels.h"
 
 #include <bus/listeners/listener.h>
@@ -37,8 +38,10 @@ struct vti_listener_t {
  * Create a vti_listener instance.
  *
  * @param tunnels		table the events go to
+ * @param stats			records how long each hook takes
  * @return				listener
  */
-vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels);
+vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels,
+									vti_hook_stats_t *stats);
 
 #endif /** VTI_LISTENER_H_ @}*/

@@ -361,10 +361,6 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 	uint32_t mtu;
 	int err;
 
-	if (!clear_way(this, spec))
-	{
-		return FALSE;
-	}
 	link = tunnel_params(spec);
 	rtnl_link_set_group(link, VTI_LINK_GROUP);
 	mtu = wanted_mtu(this, spec);
@@ -377,6 +373,16 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 		rtnl_link_set_flags(link, IFF_UP);
 	}
 	err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (err == -NLE_EXIST)
+	{	/* another VTI between these endpoints (the name is free): only
+		 * now is it worth a dump of the links to see whose it is */
+		if (!clear_way(this, spec))
+		{
+			rtnl_link_put(link);
+			return FALSE;
+		}
+		err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	}
 	rtnl_link_put(link);
 	if (err < 0)
 	{
@@ -413,7 +419,24 @@ static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
 }
 
 /**
- * MTU of the interface that holds an address, 0 if none does.
+ * MTU of an interface by name, 0 if there is none.
+ */
+static uint32_t mtu_of(private_vti_netlink_t *this, char *name)
+{
+	struct rtnl_link *link;
+	uint32_t mtu = 0;
+
+	if (rtnl_link_get_kernel(this->sock, 0, name, &link) == 0)
+	{
+		mtu = rtnl_link_get_mtu(link);
+		rtnl_link_put(link);
+	}
+	return mtu;
+}
+
+/**
+ * MTU of the interface that holds an address, found in a dump of the
+ * addresses (only if charon could not name it); 0 if none does.
  */
 static uint32_t underlay_mtu(private_vti_netlink_t *this, host_t *local)
 {
@@ -460,7 +483,8 @@ static uint32_t wanted_mtu(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	{
 		return spec->cfg->mtu;
 	}
-	underlay = underlay_mtu(this, spec->local);
+	underlay = spec->underlay[0] ? mtu_of(this, spec->underlay)
+								 : underlay_mtu(this, spec->local);
 	return underlay ? vti_mtu_inner(underlay, spec->overhead) : 0;
 }
 

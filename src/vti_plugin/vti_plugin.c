@@ -9,7 +9,9 @@
 #include "vti_netlink.h"
 #include "vti_protector.h"
 #include "vti_reconciler.h"
+#include "vti_status.h"
 #include "vti_tunnels.h"
+#include "vti_worker.h"
 
 #include <daemon.h>
 
@@ -47,6 +49,12 @@ struct private_vti_plugin_t {
 	/** blackholes for the configured tunnels' prefixes */
 	vti_protector_t *protector;
 
+	/** durations of the bus hooks */
+	vti_hook_stats_t *stats;
+
+	/** writes the status file */
+	vti_status_t *status;
+
 	/** job updating the protector and reconciling the table */
 	vti_reconciler_t *reconciler;
 };
@@ -69,10 +77,18 @@ static void stop(private_vti_plugin_t *this)
 	}
 	DESTROY_IF(this->reconciler);
 	DESTROY_IF(this->protector);
+	if (this->status)
+	{
+		this->status->write(this->status, TRUE);
+		this->status->destroy(this->status);
+	}
 	DESTROY_IF(this->tunnels);
+	DESTROY_IF(this->stats);
 	DESTROY_IF(this->link);
 	this->reconciler = NULL;
 	this->protector = NULL;
+	this->status = NULL;
+	this->stats = NULL;
 	this->listener = NULL;
 	this->tunnels = NULL;
 	this->link = NULL;
@@ -94,17 +110,22 @@ static bool start(private_vti_plugin_t *this)
 	{
 		return FALSE;
 	}
-	this->tunnels = vti_tunnels_create(this->link,
+	this->tunnels = vti_worker_create(vti_tunnels_create(this->link,
 						lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.successor_wait",
-							DEFAULT_SUCCESSOR_WAIT, lib->ns));
+							DEFAULT_SUCCESSOR_WAIT, lib->ns)));
 	interval = lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.reconcile_interval",
 							DEFAULT_RECONCILE_INTERVAL, lib->ns);
+	this->stats = vti_hook_stats_create();
 	this->protector = vti_protector_create(this->tunnels);
+	this->status = vti_status_create(this->tunnels, this->stats,
+						lib->settings->get_str(lib->settings,
+							"%s.plugins.vti.status_file", VTI_STATUS_FILE,
+							lib->ns));
 	this->reconciler = vti_reconciler_create(this->tunnels, this->protector,
-											 interval);
-	this->listener = vti_listener_create(this->tunnels);
+											 this->status, interval);
+	this->listener = vti_listener_create(this->tunnels, this->stats);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	return TRUE;
 }

@@ -233,7 +233,7 @@ static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
 	linked_list_t *prefixes, *spared;
 	char *conn = peer->get_name(peer), *child = cfg->get_name(cfg);
 
-	settings = vti_config_resolve(conn, child, key);
+	settings = vti_config_resolve_protection(conn, child, key);
 	prefixes = wanted(settings, cfg, protection->owner);
 	spared = sparing(prefixes, peer, protection->owner);
 	if (spared->get_count(spared))

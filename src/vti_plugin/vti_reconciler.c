@@ -22,6 +22,9 @@ struct ticket_t {
 	/** protector to update */
 	vti_protector_t *protector;
 
+	/** status file writer */
+	vti_status_t *status;
+
 	/** seconds between two reconciles, 0 for none */
 	uint32_t interval;
 
@@ -78,6 +81,7 @@ static job_requeue_t reconcile(ticket_t *ticket)
 			ticket->tunnels->reconcile(ticket->tunnels);
 			ticket->reconciled = now;
 		}
+		ticket->status->write(ticket->status, FALSE);
 		requeue = JOB_RESCHEDULE(1);
 	}
 	ticket->mutex->unlock(ticket->mutex);
@@ -112,6 +116,7 @@ METHOD(vti_reconciler_t, destroy, void,
  */
 vti_reconciler_t *vti_reconciler_create(vti_tunnels_t *tunnels,
 										vti_protector_t *protector,
+										vti_status_t *status,
 										uint32_t interval)
 {
 	private_vti_reconciler_t *this;
@@ -120,6 +125,7 @@ vti_reconciler_t *vti_reconciler_create(vti_tunnels_t *tunnels,
 	INIT(ticket,
 		.tunnels = tunnels,
 		.protector = protector,
+		.status = status,
 		.interval = interval,
 		.reconciled = time_monotonic(NULL),
 		.refs = 1,

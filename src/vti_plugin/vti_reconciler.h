@@ -12,14 +12,15 @@
 #define VTI_RECONCILER_H_
 
 #include "vti_protector.h"
+#include "vti_status.h"
 #include "vti_tunnels.h"
 
 typedef struct vti_reconciler_t vti_reconciler_t;
 
 /**
  * A scheduled job that runs every second: the protector reads the loaded
- * configs, and at a fixed interval the tunnel table reconciles itself
- * with the kernel.
+ * configs, the status file is written if anything changed, and at a fixed
+ * interval the tunnel table reconciles itself with the kernel.
  */
 struct vti_reconciler_t {
 
@@ -36,11 +37,13 @@ struct vti_reconciler_t {
  *
  * @param tunnels		table to reconcile, must outlive destroy()
  * @param protector		protector to update, must outlive destroy()
+ * @param status		status file writer, must outlive destroy()
  * @param interval		seconds between two reconciles, 0 for none
  * @return				reconciler
  */
 vti_reconciler_t *vti_reconciler_create(vti_tunnels_t *tunnels,
 										vti_protector_t *protector,
+										vti_status_t *status,
 										uint32_t interval);
 
 #endif /** VTI_RECONCILER_H_ @}*/

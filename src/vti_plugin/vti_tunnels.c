@@ -11,6 +11,8 @@
 #include <collections/hashtable.h>
 #include <threading/mutex.h>
 
+#include <time.h>
+
 typedef struct private_vti_tunnels_t private_vti_tunnels_t;
 typedef struct tunnel_t tunnel_t;
 typedef enum claim_t claim_t;
@@ -38,6 +40,15 @@ struct tunnel_t {
 
 	/** when a dynamic tunnel's last SA left, 0 while it has SAs */
 	time_t idle_since;
+
+	/** when the device last came up (wall clock), 0 while it is down */
+	time_t up_since;
+
+	/** when its state last changed (wall clock) */
+	time_t last_change;
+
+	/** why, for operators */
+	char *reason;
 
 	/** installed CHILD_SAs with this key, as vti_sa_t* copies, oldest
 	 *  first */
@@ -83,6 +94,9 @@ struct private_vti_tunnels_t {
 	/** installed SAs without a device, by unique ID, as vti_sa_t* */
 	hashtable_t *waiting;
 
+	/** counted up with every event, for status readers */
+	u_int changes;
+
 	/** serializes events, and the link driver calls they cause */
 	mutex_t *mutex;
 };
@@ -111,10 +125,10 @@ static inline char *name_of(tunnel_t *tunnel)
 	return tunnel->spec.cfg->name;
 }
 
-/**
- * Copy an SA, all it points to included.
+/*
+ * Described in header
  */
-static vti_sa_t *sa_clone(vti_sa_t *sa)
+vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 {
 	vti_sa_t *clone;
 
@@ -131,13 +145,14 @@ static vti_sa_t *sa_clone(vti_sa_t *sa)
 		.remote_ts = vti_strings_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
+	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
 	return clone;
 }
 
-/**
- * Free an SA copy.
+/*
+ * Described in header
  */
-static void sa_destroy(vti_sa_t *sa)
+void vti_sa_destroy(vti_sa_t *sa)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
@@ -150,16 +165,17 @@ static void sa_destroy(vti_sa_t *sa)
 }
 
 /**
- * Give an SA copy new endpoints and overhead.
+ * Give an SA copy new endpoints, overhead and underlay.
  */
 static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
-					vti_overhead_t overhead)
+					vti_sa_move_t *move)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
 	sa->local = local->clone(local);
 	sa->remote = remote->clone(remote);
-	sa->overhead = overhead;
+	sa->overhead = move->overhead;
+	memcpy(sa->underlay, move->underlay, sizeof(sa->underlay));
 }
 
 /**
@@ -281,6 +297,8 @@ static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
 		memcpy(tunnel->spec.cfg->name, name, sizeof(name));
 	}
 	tunnel->spec.overhead = sa->overhead;
+	memcpy(tunnel->spec.underlay, sa->underlay,
+		   sizeof(tunnel->spec.underlay));
 	tunnel->dynamic = sa->dynamic;
 }
 
@@ -302,13 +320,38 @@ static tunnel_t *tunnel_create(vti_sa_t *sa)
 }
 
 /**
+ * Note a change of a tunnel's state and why, for operators.
+ */
+static void tunnel_note(tunnel_t *tunnel, bool up, char *fmt, ...)
+{
+	char buf[128];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	free(tunnel->reason);
+	tunnel->reason = strdup(buf);
+	tunnel->last_change = time(NULL);
+	if (!up)
+	{
+		tunnel->up_since = 0;
+	}
+	else if (!tunnel->up_since)
+	{
+		tunnel->up_since = tunnel->last_change;
+	}
+}
+
+/**
  * Free a tunnel.
  */
 static void tunnel_destroy(tunnel_t *tunnel)
 {
+	free(tunnel->reason);
 	tunnel_clear_target(tunnel);
 	vti_strings_destroy(tunnel->spec.routes);
-	array_destroy_function(tunnel->sas, (void*)sa_destroy, NULL);
+	array_destroy_function(tunnel->sas, (void*)vti_sa_destroy, NULL);
 	free(tunnel);
 }
 
@@ -567,6 +610,8 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 			 sa->id);
 		tunnel_rekey(this, tunnel, sa->key);
 		tunnel_retarget(tunnel, sa);
+		tunnel_note(tunnel, TRUE, "re-keyed for CHILD_SA %s{%u}, the spoke's "
+					"successor", sa->child, sa->id);
 		*rekeyed = TRUE;
 	}
 	else if (!sa_count(tunnel))
@@ -582,9 +627,14 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
 				   vti_sa_t *sa)
 {
-	array_insert(tunnel->sas, ARRAY_TAIL, sa_clone(sa));
+	array_insert(tunnel->sas, ARRAY_TAIL, vti_sa_clone(sa));
 	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
 	tunnel->spec.overhead = sa->overhead;
+	if (*sa->underlay)
+	{
+		memcpy(tunnel->spec.underlay, sa->underlay,
+			   sizeof(tunnel->spec.underlay));
+	}
 	tunnel->idle_since = 0;
 }
 
@@ -619,7 +669,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	add_sa(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{
-		sa_destroy(drop_sa(this, tunnel, sa->id));
+		vti_sa_destroy(drop_sa(this, tunnel, sa->id));
 		if (tunnel->dynamic)
 		{	/* a spoke's device left down would serve nobody */
 			tunnel_remove(this, tunnel);
@@ -634,6 +684,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of '%s' "
 		 "installed", name_of(tunnel), tunnel->spec.key, tunnel->spec.local,
 		 tunnel->spec.remote, sa->child, sa->id, sa->conn);
+	tunnel_note(tunnel, TRUE, "CHILD_SA %s{%u} installed", sa->child, sa->id);
 	return TRUE;
 }
 
@@ -686,10 +737,10 @@ static void wait_for_device(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	vti_sa_t *old;
 
-	old = this->waiting->put(this->waiting, num_key(sa->id), sa_clone(sa));
+	old = this->waiting->put(this->waiting, num_key(sa->id), vti_sa_clone(sa));
 	if (old)
 	{
-		sa_destroy(old);
+		vti_sa_destroy(old);
 	}
 }
 
@@ -723,7 +774,7 @@ static void place_waiting(private_vti_tunnels_t *this)
 			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' has its VTI now",
 				 sa->child, sa->id, sa->conn);
 			this->waiting->remove(this->waiting, (void*)id);
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	array_destroy(ids);
@@ -742,6 +793,7 @@ METHOD(vti_tunnels_t, sa_up, void,
 	private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (!is_known(this, sa->id) && !place_sa(this, sa, FALSE))
 	{
 		wait_for_device(this, sa);
@@ -762,6 +814,8 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 "successor", name_of(tunnel), last->child, last->id, last->conn,
 			 tunnel->spec.key, this->successor_wait);
 		tunnel->idle_since = time_monotonic(NULL);
+		tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone, waits for the "
+					"spoke's successor", last->child, last->id);
 		tunnel_apply(this, tunnel, FALSE);
 		return;
 	}
@@ -777,6 +831,8 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s down: CHILD_SA %s{%u} of '%s', the last with key "
 		 "%u, is gone", name_of(tunnel), last->child, last->id, last->conn,
 		 tunnel->spec.key);
+	tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone", last->child,
+				last->id);
 	tunnel_apply(this, tunnel, FALSE);
 }
 
@@ -817,7 +873,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	sa = this->waiting->remove(this->waiting, num_key(id));
 	if (sa)
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 		return FALSE;
 	}
 	tunnel = this->by_sa->get(this->by_sa, num_key(id));
@@ -837,7 +893,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 	{
 		tunnel_idle(this, tunnel, sa);
 	}
-	sa_destroy(sa);
+	vti_sa_destroy(sa);
 	return TRUE;
 }
 
@@ -845,6 +901,7 @@ METHOD(vti_tunnels_t, sa_down, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (release_sa(this, id, LEVEL_CTRL))
 	{
 		place_waiting(this);
@@ -860,12 +917,13 @@ METHOD(vti_tunnels_t, ike_down, void,
 	u_int i;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	for (i = 0; i < count; i++)
 	{	/* its waiting SAs first: they must not take what the others free */
 		sa = this->waiting->remove(this->waiting, num_key(ids[i]));
 		if (sa)
 		{
-			sa_destroy(sa);
+			vti_sa_destroy(sa);
 		}
 	}
 	for (i = 0; i < count; i++)
@@ -883,6 +941,7 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
 	private_vti_tunnels_t *this, uint32_t id)
 {
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (release_sa(this, id, LEVEL_DIAG))
 	{
 		place_waiting(this);
@@ -918,6 +977,7 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 	bool was_waiting;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	if (!is_known(this, sa->id))
 	{
 		tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
@@ -986,9 +1046,11 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		sa_move(sa, local, remote, find_move(moves, count, sa->id)->overhead);
+		sa_move(sa, local, remote, find_move(moves, count, sa->id));
 	}
 	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
+	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
+		   sizeof(tunnel->spec.underlay));
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
 		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
 		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
@@ -1002,6 +1064,7 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel->spec.remote->destroy(tunnel->spec.remote);
 	tunnel->spec.local = local->clone(local);
 	tunnel->spec.remote = remote->clone(remote);
+	tunnel_note(tunnel, TRUE, "moved to %H === %H", local, remote);
 	tunnel_apply(this, tunnel, TRUE);
 }
 
@@ -1026,7 +1089,7 @@ static void tunnel_split(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			continue;
 		}
 		sa = drop_sa(this, tunnel, sa->id);
-		sa_move(sa, local, remote, move->overhead);
+		sa_move(sa, local, remote, move);
 		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
 			 "%s stays between %H === %H for other SAs with key %u; the "
 			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
@@ -1091,7 +1154,7 @@ static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
 		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
 		if (sa)
 		{
-			sa_move(sa, local, remote, moves[i].overhead);
+			sa_move(sa, local, remote, &moves[i]);
 		}
 	}
 }
@@ -1104,6 +1167,7 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	move_waiting(this, moves, count, local, remote);
 	tunnels = moving_tunnels(this, moves, count);
 	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
@@ -1198,6 +1262,7 @@ METHOD(vti_tunnels_t, reconfigure, void,
 	int i;
 
 	this->mutex->lock(this->mutex);
+	this->changes++;
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
@@ -1242,11 +1307,15 @@ static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
 			DBG1(DBG_CFG, "vti: %s restored: it was gone while CHILD_SA "
 				 "%s{%u} of '%s' is installed", name_of(tunnel), sa->child,
 				 sa->id, sa->conn);
+			tunnel_note(tunnel, TRUE, "restored by the reconcile");
+			this->changes++;
 			break;
 		case VTI_LINK_CHANGED:
 			DBG1(DBG_CFG, "vti: %s repaired: it was down or changed while "
 				 "CHILD_SA %s{%u} of '%s' is installed", name_of(tunnel),
 				 sa->child, sa->id, sa->conn);
+			tunnel_note(tunnel, TRUE, "repaired by the reconcile");
+			this->changes++;
 			break;
 		default:
 			break;
@@ -1313,6 +1382,57 @@ METHOD(vti_tunnels_t, sweep, void,
 	this->mutex->unlock(this->mutex);
 }
 
+/*
+ * Described in header
+ */
+void vti_tunnel_status_destroy(vti_tunnel_status_t *status)
+{
+	free(status->owner);
+	free(status->reason);
+	free(status);
+}
+
+/**
+ * What an operator sees of a tunnel.
+ */
+static vti_tunnel_status_t *status_of(tunnel_t *tunnel)
+{
+	vti_tunnel_status_t *status;
+
+	INIT(status,
+		.key = tunnel->spec.key,
+		.state = sa_count(tunnel) ? "up"
+									: tunnel->idle_since ? "waiting" : "down",
+		.owner = strdup(tunnel->spec.owner),
+		.sas = sa_count(tunnel),
+		.up_since = tunnel->up_since,
+		.last_change = tunnel->last_change,
+		.reason = strdup(tunnel->reason ?: ""),
+	);
+	memcpy(status->name, name_of(tunnel), sizeof(status->name));
+	return status;
+}
+
+METHOD(vti_tunnels_t, get_status, linked_list_t*,
+	private_vti_tunnels_t *this, u_int *changes)
+{
+	enumerator_t *enumerator;
+	linked_list_t *list;
+	tunnel_t *tunnel;
+
+	list = linked_list_create();
+	this->mutex->lock(this->mutex);
+	enumerator = this->tunnels->create_enumerator(this->tunnels);
+	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	{
+		list->insert_last(list, status_of(tunnel));
+	}
+	enumerator->destroy(enumerator);
+	*changes = this->changes;
+	this->mutex->unlock(this->mutex);
+	return list;
+}
+
 METHOD(vti_tunnels_t, get_count, u_int,
 	private_vti_tunnels_t *this)
 {
@@ -1351,7 +1471,7 @@ METHOD(vti_tunnels_t, destroy, void,
 	enumerator = this->waiting->create_enumerator(this->waiting);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
 	{
-		sa_destroy(sa);
+		vti_sa_destroy(sa);
 	}
 	enumerator->destroy(enumerator);
 	this->tunnels->destroy(this->tunnels);
@@ -1380,6 +1500,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 			.reconcile = _reconcile,
 			.protect = _protect,
 			.sweep = _sweep,
+			.get_status = _get_status,
 			.get_count = _get_count,
 			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,

@@ -15,6 +15,7 @@
 
 typedef struct vti_sa_t vti_sa_t;
 typedef struct vti_sa_move_t vti_sa_move_t;
+typedef struct vti_tunnel_status_t vti_tunnel_status_t;
 typedef struct vti_tunnels_t vti_tunnels_t;
 
 /**
@@ -55,7 +56,25 @@ struct vti_sa_t {
 
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;
+
+	/** interface that holds its local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
+
+/**
+ * Copy an SA, all it points to included.
+ *
+ * @param sa			SA to copy
+ * @return				copy, free with vti_sa_destroy()
+ */
+vti_sa_t *vti_sa_clone(vti_sa_t *sa);
+
+/**
+ * Free an SA copy.
+ *
+ * @param sa			copy made by vti_sa_clone()
+ */
+void vti_sa_destroy(vti_sa_t *sa);
 
 /**
  * A CHILD_SA of an IKE_SA whose endpoints moved.
@@ -67,7 +86,47 @@ struct vti_sa_move_t {
 
 	/** its ESP overhead between the new endpoints */
 	vti_overhead_t overhead;
+
+	/** interface that holds the new local address, "" if not known */
+	char underlay[IFNAMSIZ];
 };
+
+/**
+ * What an operator sees of one tunnel.
+ */
+struct vti_tunnel_status_t {
+
+	/** interface name */
+	char name[IFNAMSIZ];
+
+	/** VTI key */
+	uint32_t key;
+
+	/** "up", "down", or "waiting" (down, for a spoke's successor) */
+	char *state;
+
+	/** connection and child, "conn/child" */
+	char *owner;
+
+	/** installed CHILD_SAs holding the key */
+	u_int sas;
+
+	/** when the device last came up, 0 while it is down */
+	time_t up_since;
+
+	/** when its state last changed */
+	time_t last_change;
+
+	/** why */
+	char *reason;
+};
+
+/**
+ * Free a tunnel status.
+ *
+ * @param status		status from get_status()
+ */
+void vti_tunnel_status_destroy(vti_tunnel_status_t *status);
 
 /**
  * The table of VTIs: decides what each device should be from the CHILD_SAs
@@ -173,6 +232,15 @@ struct vti_tunnels_t {
 	 *					adds those of its own
 	 */
 	void (*sweep)(vti_tunnels_t *this, linked_list_t *owners);
+
+	/**
+	 * What an operator sees of every tunnel.
+	 *
+	 * @param changes	receives a number that changes with every event
+	 * @return			list of vti_tunnel_status_t*, free with
+	 *					vti_tunnel_status_destroy()
+	 */
+	linked_list_t *(*get_status)(vti_tunnels_t *this, u_int *changes);
 
 	/**
 	 * Number of tunnels in the table.

@@ -174,6 +174,9 @@ static void test_protect(void **state)
 	assert_int_equal(cfg->protect, VTI_PROTECT_NONE);
 	vti_config_destroy(cfg);
 	cfg = resolve_with("protect", "10.2.0.0/16, 10.3.0.1/16, fd00:2::/64");
+	assert_int_equal(line_count, 0);
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve_protection("site", "net", 15);
 	logged_once("site/net", "protect", "10.3.0.1/16");
 	assert_int_equal(cfg->protect, VTI_PROTECT_LIST);
 	assert_int_equal(cfg->protect_list->get_count(cfg->protect_list), 2);

@@ -1,0 +1,151 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "vti_status.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <threading/mutex.h>
+
+typedef struct private_vti_status_t private_vti_status_t;
+
+/**
+ * Private data of the status writer.
+ */
+struct private_vti_status_t {
+
+	/** public interface */
+	vti_status_t public;
+
+	/** table to describe */
+	vti_tunnels_t *tunnels;
+
+	/** hook durations */
+	vti_hook_stats_t *stats;
+
+	/** file to write */
+	char *path;
+
+	/** table changes at the last write */
+	u_int changes;
+
+	/** hooks timed at the last write */
+	uint64_t hooks;
+
+	/** nothing was written yet */
+	bool first;
+
+	/** a failure to write was logged */
+	bool failed;
+
+	/** serializes writes */
+	mutex_t *mutex;
+};
+
+/**
+ * Write the tunnels and the hook durations to a stream.
+ */
+static void print_status(private_vti_status_t *this, FILE *out,
+						 linked_list_t *tunnels)
+{
+	enumerator_t *enumerator;
+	vti_tunnel_status_t *status;
+	uint64_t count, median, p99, max;
+
+	fprintf(out, "# name\tkey\tstate\towner\tsas\tup_since\tlast_change"
+			"\treason\n");
+	enumerator = tunnels->create_enumerator(tunnels);
+	while (enumerator->enumerate(enumerator, &status))
+	{
+		fprintf(out, "%s\t%u\t%s\t%s\t%u\t%ld\t%ld\t%s\n", status->name,
+				status->key, status->state, status->owner, status->sas,
+				(long)status->up_since, (long)status->last_change,
+				status->reason);
+	}
+	enumerator->destroy(enumerator);
+	this->stats->summarize(this->stats, &count, &median, &p99, &max);
+	fprintf(out, "# hooks count=%llu median_ns=%llu p99_ns=%llu max_ns=%llu\n",
+			(unsigned long long)count, (unsigned long long)median,
+			(unsigned long long)p99, (unsigned long long)max);
+}
+
+/**
+ * Write the file through a temporary one; FALSE with errno set on failure.
+ */
+static bool replace_file(private_vti_status_t *this, linked_list_t *tunnels)
+{
+	char tmp[PATH_MAX];
+	FILE *out;
+	bool ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", this->path);
+	out = fopen(tmp, "w");
+	if (!out)
+	{
+		return FALSE;
+	}
+	print_status(this, out, tunnels);
+	ok = fflush(out) == 0 && !ferror(out);
+	fclose(out);
+	return ok && rename(tmp, this->path) == 0;
+}
+
+METHOD(vti_status_t, write_, void,
+	private_vti_status_t *this, bool force)
+{
+	linked_list_t *tunnels;
+	uint64_t hooks, median, p99, max;
+	u_int changes;
+
+	this->mutex->lock(this->mutex);
+	tunnels = this->tunnels->get_status(this->tunnels, &changes);
+	this->stats->summarize(this->stats, &hooks, &median, &p99, &max);
+	if (force || this->first || changes != this->changes ||
+		hooks != this->hooks)
+	{
+		if (!replace_file(this, tunnels) && !this->failed)
+		{
+			DBG1(DBG_CFG, "vti: writing the status file %s failed: %s; set "
+				 "charon.plugins.vti.status_file to a path charon may write",
+				 this->path, strerror(errno));
+			this->failed = TRUE;
+		}
+		this->first = FALSE;
+		this->changes = changes;
+		this->hooks = hooks;
+	}
+	this->mutex->unlock(this->mutex);
+	tunnels->destroy_function(tunnels, (void*)vti_tunnel_status_destroy);
+}
+
+METHOD(vti_status_t, destroy, void,
+	private_vti_status_t *this)
+{
+	this->mutex->destroy(this->mutex);
+	free(this->path);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+vti_status_t *vti_status_create(vti_tunnels_t *tunnels,
+								vti_hook_stats_t *stats, char *path)
+{
+	private_vti_status_t *this;
+
+	INIT(this,
+		.public = {
+			.write = _write_,
+			.destroy = _destroy,
+		},
+		.tunnels = tunnels,
+		.stats = stats,
+		.path = strdup(path),
+		.first = TRUE,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}
