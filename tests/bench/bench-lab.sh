@@ -17,6 +17,9 @@
 # (the VTIs, or the CHILD_SAs for "none"), both hold BENCH_HOLD seconds;
 # then a unloads its connections, which deletes every IKE_SA.
 #
+# The run without VTIs ends with the kernel's floor: N VTIs made, raised
+# and deleted by one ip -batch each way, with no charon running.
+#
 # Raw results in $LAB_OUT: bench.env (parameters, stage times as epoch
 # seconds, charon's memory and CPU at each stage), HOST.links (ip -ts -o
 # monitor link), HOST.status (the plugin's status file after charon
@@ -135,7 +138,8 @@ write_swanctl() {
 
 # What every charon of the run shares beyond the lab's defaults: enough
 # threads and table buckets for N IKE_SAs, no cookies (N half-open SAs at
-# once is the point), short DH exponents, patient retransmits, and a log
+# once is the point), short DH exponents, patient retransmits, roam
+# events as BENCH_ROAM_EVENTS says (charon's default: yes), and a log
 # that keeps the lines the figures come from without the kernel chatter.
 charon_extra="charon {
   threads = 32
@@ -144,6 +148,11 @@ charon_extra="charon {
   dh_exponent_ansi_x9_42 = no
   retransmit_timeout = 10
   retransmit_tries = 5
+  plugins {
+    kernel-netlink {
+      roam_events = ${BENCH_ROAM_EVENTS:-yes}
+    }
+  }
   filelog {
     lab {
       knl = 1
@@ -166,13 +175,15 @@ bench_put n "$BENCH_N"
 bench_put conf "$BENCH_CONF"
 bench_put proposal "$proposal"
 bench_put hold "$BENCH_HOLD"
+bench_put roam_events "${BENCH_ROAM_EVENTS:-yes}"
 bench_put tz "$(printf '%(%z)T' -1)"
 bench_put plugin "${VTI_PLUGIN:-}"
 
 # ---------------------------------------------------------------- probes
 
 # bench_sample STAGE: record VmRSS, VmData (kB) and CPU time (clock ticks:
-# charon's own, and that of the children it waited for) of both charons.
+# charon's own in user space and in the kernel, and that of the children
+# it waited for) of both charons.
 bench_sample() {
 	local h pid key value rest stat
 	for h in a b; do
@@ -185,7 +196,8 @@ bench_sample() {
 		read -r stat < "/proc/$pid/stat"
 		# the fields after the command name: state is field 3
 		read -r -a stat <<< "${stat##*) }"
-		bench_put "${h}_${1}_cpu" $(( stat[11] + stat[12] ))
+		bench_put "${h}_${1}_cpu_user" "${stat[11]}"
+		bench_put "${h}_${1}_cpu_sys" "${stat[12]}"
 		bench_put "${h}_${1}_cpu_children" $(( stat[13] + stat[14] ))
 	done
 }
@@ -271,6 +283,23 @@ bench_all_gone() {
 	(( bench_count[a_links] == 0 && bench_count[b_links] == 0 ))
 }
 
+# bench_until COND LIMIT: poll COND once a second until it holds (true);
+# false after LIMIT seconds, or after BENCH_STALL seconds (60) in which no
+# counter moved.
+bench_until() {
+	local now last seen='' deadline
+	now=${EPOCHREALTIME%.*}
+	deadline=$(( now + $2 )) last=$now
+	while ! "$1"; do
+		now=${EPOCHREALTIME%.*}
+		if [[ "${bench_count[*]}" != "$seen" ]]; then
+			seen="${bench_count[*]}" last=$now
+		fi
+		(( now < deadline && now - last < ${BENCH_STALL:-60} )) || return 1
+		lab_sleep 1
+	done
+}
+
 # bench_state: print the counters.
 bench_state() {
 	local h
@@ -284,7 +313,20 @@ bench_state() {
 # bench_stuck WHAT: record the processes (the lab's diagnostics do not
 # list them), then fail with WHAT and the counters.
 bench_stuck() {
-	ps axo pid,ppid,stat,wchan:24,etime,args > "$LAB_OUT/ps.txt" 2>&1 || true
+	local h pid t
+	{
+		ps axo pid,ppid,stat,wchan:24,etime,args
+		for h in a b; do
+			printf -- '--- %s: UDP counters, sockets\n' "$h"
+			lab_in "$h" cat /proc/net/snmp | grep '^Udp:'
+			lab_in "$h" ss -uanm
+			pid=$(lab_charon_pid "$h") || continue
+			printf -- '--- %s: charon %s threads (state, wchan)\n' "$h" "$pid"
+			for t in /proc/"$pid"/task/*; do
+				printf '%s %s %s\n' "${t##*/}" "$(cut -d' ' -f3 "$t/stat")" "$(< "$t/wchan")"
+			done
+		done
+	} > "$LAB_OUT/ps.txt" 2>&1 || true
 	lab_fail "$1: $(bench_state)"
 }
 
@@ -314,8 +356,8 @@ bench_now t_load
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 bench_now t_loaded
 # Poll once a second: the figures come from the logs' own time stamps.
-LAB_POLL=1 lab_wait "$up_limit" bench_all_up ||
-	bench_stuck "not all up after ${up_limit}s"
+bench_until bench_all_up "$up_limit" ||
+	bench_stuck "not all up (limit ${up_limit}s, or ${BENCH_STALL:-60}s without progress)"
 bench_now t_up_seen
 lab_log "all up: $(bench_state)"
 
@@ -329,17 +371,47 @@ lab_log "unloading a's connections: deleting"
 bench_now t_unload
 lab_load_conf a "$LAB_RUN/a/empty.conf"
 bench_now t_unloaded
-LAB_POLL=1 lab_wait "$up_limit" bench_all_gone ||
-	bench_stuck "not all gone after ${up_limit}s"
+bench_until bench_all_gone "$up_limit" ||
+	bench_stuck "not all gone (limit ${up_limit}s, or ${BENCH_STALL:-60}s without progress)"
 bench_now t_gone_seen
 lab_log "all gone: $(bench_state)"
 lab_sleep 2
 bench_sample down
+# CPU ticks of each of charon's threads: the plugin's worker is a thread of
+# its own, charon's jobs move between the threads of its pool
+for h in a b; do
+	pid=$(lab_charon_pid "$h")
+	for t in /proc/"$pid"/task/*; do
+		read -r stat < "$t/stat"
+		read -r -a stat <<< "${stat##*) }"
+		printf '%s %s %s\n' "${t##*/}" "${stat[11]}" "${stat[12]}"
+	done > "$LAB_OUT/$h.threads"
+done
 
 for h in a b; do
 	lab_monitor_stop "$h" "$LAB_OUT/$h.links" || true
 	lab_charon_stop "$h" 60
 	[[ -e $LAB_RUN/$h/vti.status ]] && cp "$LAB_RUN/$h/vti.status" "$LAB_OUT/$h.status"
 done
+
+# The kernel's floor, in the run without VTIs once both charons are gone:
+# the same N devices made, raised and deleted by one ip process each way.
+if [[ $BENCH_CONF == none ]]; then
+	for (( i = 1; i <= BENCH_N; i++ )); do
+		addr me 2 "$i"
+		addr peer 1 "$i"
+		printf 'link add vti%u type vti local %s remote %s key %u\n' \
+			"$i" "$me" "$peer" "$i"
+		printf 'link set vti%u up\n' "$i"
+	done > "$LAB_RUN/kernel-add"
+	for (( i = 1; i <= BENCH_N; i++ )); do
+		printf 'link del vti%u\n' "$i"
+	done > "$LAB_RUN/kernel-del"
+	bench_now t_kernel_add
+	lab_ip b < "$LAB_RUN/kernel-add"
+	bench_now t_kernel_added
+	lab_ip b < "$LAB_RUN/kernel-del"
+	bench_now t_kernel_deleted
+fi
 bench_put complete 1
 lab_log "done"

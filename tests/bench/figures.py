@@ -198,15 +198,36 @@ class Run:
         except (KeyError, ValueError):
             return None
 
-    def cpu_ms_per_tunnel(self, host):
-        """charon's CPU (own and its children's) from idle to down / N."""
+    def cpu_ms_per_tunnel(self, host, parts=("cpu_user", "cpu_sys", "cpu_children")):
+        """charon's CPU (user space, kernel, waited-for children; or some of
+        these) from idle to down, per tunnel, ms."""
         try:
             ticks = sum(float(self.env["%s_down_%s" % (host, k)]) -
                         float(self.env["%s_idle_%s" % (host, k)])
-                        for k in ("cpu", "cpu_children"))
+                        for k in parts)
         except (KeyError, ValueError):
             return None
         return ticks * TICK_MS / self.n
+
+    def busiest_thread_ms_per_tunnel(self, host):
+        """CPU of charon's busiest thread over its life, per tunnel, ms
+        (the plugin's worker is a thread of its own)."""
+        path = os.path.join(self.path, host + ".threads")
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            ticks = [int(u) + int(k) for _, u, k in (l.split() for l in f if l.strip())]
+        return max(ticks) * TICK_MS / self.n if ticks else None
+
+    def kernel_floor(self, what):
+        """Seconds one ip -batch took to make and raise ("add") or delete
+        ("del") N VTIs with no charon running (run "none" only)."""
+        keys = {"add": ("t_kernel_add", "t_kernel_added"),
+                "del": ("t_kernel_added", "t_kernel_deleted")}[what]
+        try:
+            return float(self.env[keys[1]]) - float(self.env[keys[0]])
+        except (KeyError, ValueError):
+            return None
 
     def hook(self, host, key):
         """A hook figure of the plugin's, in microseconds, or None."""
@@ -263,9 +284,9 @@ def main():
         rows.append((n, conf, metric, "" if value is None else "%.6g" % value, unit))
 
     first = runs[next(iter(runs))]
-    print("proposal %s; hold %s s; CLK_TCK %d" % (first.env.get("proposal"),
-                                                  first.env.get("hold"),
-                                                  os.sysconf("SC_CLK_TCK")))
+    print("proposal %s; hold %s s; charon's roam events %s; CLK_TCK %d" % (
+        first.env.get("proposal"), first.env.get("hold"),
+        first.env.get("roam_events", "yes"), os.sysconf("SC_CLK_TCK")))
     for n in ns:
         confs = [c for c in CONFS if (n, c) in runs]
         print()
@@ -293,7 +314,15 @@ def main():
         line("charon b RSS per tunnel (KiB)", lambda r: fmt(r.per_tunnel("b", "VmRSS")))
         line("charon b VmData per tunnel (KiB)", lambda r: fmt(r.per_tunnel("b", "VmData")))
         line("charon b CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("b")))
+        line("  user/kernel/children", lambda r: "/".join(
+            fmt(r.cpu_ms_per_tunnel("b", (k,)), 1)
+            for k in ("cpu_user", "cpu_sys", "cpu_children")))
+        line("  busiest thread (ms)", lambda r: fmt(r.busiest_thread_ms_per_tunnel("b")))
         line("charon a CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("a")))
+        line("kernel alone: N VTIs add+up (s)", lambda r: fmt(r.kernel_floor("add"))
+             if r.conf == "none" else "-")
+        line("kernel alone: N VTIs del (s)", lambda r: fmt(r.kernel_floor("del"))
+             if r.conf == "none" else "-")
 
         for c in confs:
             r = runs[(n, c)]
@@ -316,16 +345,24 @@ def main():
                 put(n, c, "rss_per_tunnel_" + host, r.per_tunnel(host, "VmRSS"), "KiB")
                 put(n, c, "vmdata_per_tunnel_" + host, r.per_tunnel(host, "VmData"), "KiB")
                 put(n, c, "cpu_per_tunnel_" + host, r.cpu_ms_per_tunnel(host), "ms")
+                put(n, c, "busiest_thread_cpu_per_tunnel_" + host,
+                    r.busiest_thread_ms_per_tunnel(host), "ms")
+                for k in ("cpu_user", "cpu_sys", "cpu_children"):
+                    put(n, c, "%s_per_tunnel_%s" % (k, host),
+                        r.cpu_ms_per_tunnel(host, (k,)), "ms")
+            if c == "none":
+                put(n, c, "kernel_vti_add_up", r.kernel_floor("add"), "s")
+                put(n, c, "kernel_vti_del", r.kernel_floor("del"), "s")
 
         # ratios, side by side in this run
         rp, ru, rn = (runs.get((n, c)) for c in CONFS)
 
         def ev_mean(r):
-            return stats(r.event_ms())[0] if r else None
+            return stats(r.event_ms())[0] if r and r.complete else None
 
         floor = ev_mean(rn)
-        updown_share = None if ru is None or floor is None else ev_mean(ru) - floor
-        outside_share = None if rp is None or floor is None else ev_mean(rp) - floor
+        updown_share = None if ev_mean(ru) is None or floor is None else ev_mean(ru) - floor
+        outside_share = None if ev_mean(rp) is None or floor is None else ev_mean(rp) - floor
         hook_med = rp.hook("b", "median_ns") / 1000.0 \
             if rp and rp.hook("b", "median_ns") is not None else None
         ratios.append((n, "updown_share_ms", updown_share, ""))
@@ -344,6 +381,31 @@ def main():
                 a, c = rp.per_tunnel(host, "VmRSS"), rn.per_tunnel(host, "VmRSS")
                 ratios.append((n, "plugin_rss_per_tunnel_kib_" + host,
                                None if a is None or c is None else a - c, "<= 2"))
+        if rp and rn and rp.wall_links_up() is not None and rn.wall_links_up() is not None:
+            ratios.append((n, "wall_up_plugin_minus_none_s",
+                           rp.wall_links_up() - rn.wall_links_up(), ""))
+            ratios.append((n, "kernel_alone_vti_add_up_s", rn.kernel_floor("add"), ""))
+        if rp and rn and rp.wall_gone() is not None and rn.wall_gone() is not None:
+            ratios.append((n, "wall_gone_plugin_minus_none_s",
+                           rp.wall_gone() - rn.wall_gone(), ""))
+            ratios.append((n, "kernel_alone_vti_del_s", rn.kernel_floor("del"), ""))
+        if rp and rn:
+            for host in "ab":
+                a, c = (r.cpu_ms_per_tunnel(host) for r in (rp, rn))
+                ratios.append((n, "plugin_cpu_extra_per_tunnel_ms_" + host,
+                               None if a is None or c is None else a - c, ""))
+        if rp and ru:
+            for host in "ab":
+                a, c = rp.per_tunnel(host, "VmRSS"), ru.per_tunnel(host, "VmRSS")
+                ratios.append((n, "plugin_minus_updown_rss_per_tunnel_kib_" + host,
+                               None if a is None or c is None else a - c, "<= 2"))
+        if rp and ru and rn:
+            cp, cu, cn = (r.cpu_ms_per_tunnel("b") for r in (rp, ru, rn))
+            if None not in (cp, cu, cn):
+                ratios.append((n, "cpu_extra_per_tunnel_updown_ms", cu - cn, ""))
+                ratios.append((n, "cpu_extra_per_tunnel_plugin_ms", cp - cn, ""))
+                ratios.append((n, "cpu_extra_updown_per_plugin",
+                               ratio(cu - cn, cp - cn), ">= 50"))
         if ru and rn:
             ratios.append((n, "wall_up_updown_per_none",
                            ratio(ru.wall_links_up(), rn.wall_links_up()), ""))
