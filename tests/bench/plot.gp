@@ -8,7 +8,7 @@
 # down, and the time charon spends per tunnel event, per configuration.
 
 if (!exists("dir")) dir = "."
-set terminal pngcairo size 1500,480 font ",10"
+set terminal pngcairo size 1500,480 font ",10" noenhanced
 set output dir."/bench.png"
 set datafile missing "?"
 set key top left
@@ -31,10 +31,12 @@ plot dir."/plot.dat" using 1:5 title "plugin", \
      "" using 1:7 title "none (IKE_SAs deleted)"
 
 set title "per event: event -> charon's response (mean)"
+set key bottom left
 set ylabel "ms"
 set logscale y
+set format y "%g"
 plot dir."/plot.dat" using 1:8 title "plugin", \
      "" using 1:9 title "updown", \
      "" using 1:10 title "none", \
-     "" using 1:($11/1000) title "plugin hook median (in plugin)"
+     "" using 1:11 title "plugin hook median (in plugin)"
 unset multiplot
