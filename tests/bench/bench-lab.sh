@@ -37,8 +37,9 @@ plugin) lab_require_plugin ;;
 updown | none) VTI_PLUGIN='' ;;
 *) lab_fail "BENCH_CONF '$BENCH_CONF' is not plugin, updown or none" ;;
 esac
-[[ $BENCH_N =~ ^[1-9][0-9]*$ ]] && (( BENCH_N <= 60000 )) ||
+if ! [[ $BENCH_N =~ ^[1-9][0-9]*$ ]] || (( BENCH_N > 60000 )); then
 	lab_fail "BENCH_N '$BENCH_N' is not a number from 1 to 60000"
+fi
 
 # bench_put KEY VALUE: record a result line in bench.env.
 bench_put() {
