@@ -16,10 +16,11 @@
 # AS 65001 and prefers peer1 (local preference 200 over 100), b1 and b2
 # are both AS 65002. Every host's default route crosses its underlay
 # link in clear: what falls out of BGP and is not blackholed leaks.
+#   0. nothing loaded: 10.2.0.1 (b1) answers 10.1.0.1 in clear.
 #   1. both tunnels up: the VTIs have MTU 1436 and their /30; both BGP
 #      sessions Established; a routes 10.2.0.0/16 through vti15; pings
 #      pass as ESP, a DF ping of exactly 1436 bytes too.
-#   2. b1's charon SIGKILLed: a's DPD gives up on peer1 and vti15 goes
+#   2. b1's charon SIGKILLed and its SAs flushed: a's DPD gives up on peer1 and vti15 goes
 #      down on a; BGP converges on peer2: a routes 10.2.0.0/16 through
 #      vti16, pings pass over it.
 #   3. b1's charon started again with its config: a's restart gets
@@ -324,6 +325,10 @@ vti_ready() {
 }
 
 # ------------------------------------------------------------- 1. both up
+lab_log "0. nothing loaded: 10.2.0.1 answers 10.1.0.1 in clear (the leak is real)"
+lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the configs" \
+	lab_ping_from a 10.1.0.1 10.2.0.1 1
+
 lab_log "1. both tunnels up"
 for sw in sw1 sw2; do
 	lab_cap_start "$sw" p-a
@@ -331,7 +336,8 @@ done
 lab_sites_mark
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 lab_load_conf b2 "$LAB_RUN/b2/swanctl.conf"
-holes "with the configs loaded on b1 and b2"
+lab_wait 10 lab_holes_are b1 "${b1_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
+lab_wait 10 lab_holes_are b2 "${b2_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
 # start_action = start: loading a's config brings both tunnels up.
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 vti_state up 1
@@ -348,7 +354,7 @@ established 2 "with both tunnels up"
 through 1 "with both tunnels up"
 # 1436 bytes: 20 of IP, 8 of ICMP, 1408 of payload, not fragmented.
 lab_assert "a: a DF ping of 1436 bytes does not pass through vti15" \
-	lab_in a ping -n -q -c 1 -W 2 -M "do" -s 1408 -I 10.1.0.1 10.2.0.1
+	lab_in a ping -n -q -c 1 -W 2 -M "do" -s 1408 -I 10.1.0.1 10.2.0.1 > /dev/null
 holes "with both tunnels up"
 
 # The background ping crosses every change from here on.
@@ -359,6 +365,10 @@ lab_sites_no_leak "both tunnels up"
 # ------------------------------------------------------------- 2. b1 killed
 lab_log "2. b1's charon SIGKILLed"
 lab_charon_kill b1
+# Its SAs go with it, as with a gateway that crashed and rebooted: kept,
+# b1's kernel would go on answering through them, and the ESP coming in
+# would tell a's DPD that the peer is alive.
+ip -n b1 xfrm state flush
 lab_assert "a: vti15 is not down after b1's charon was killed (DPD)" \
 	lab_wait 60 lab_link_down a vti15
 lab_assert "a: no 'giving up after N retransmits' line for peer1's DPD" \
