@@ -20,9 +20,11 @@
 #   1. both tunnels up: the VTIs have MTU 1436 and their /30; both BGP
 #      sessions Established; a routes 10.2.0.0/16 through vti15; pings
 #      pass as ESP, a DF ping of exactly 1436 bytes too.
-#   2. b1's charon SIGKILLed and its SAs flushed: a's DPD gives up on peer1 and vti15 goes
-#      down on a; BGP converges on peer2: a routes 10.2.0.0/16 through
-#      vti16, pings pass over it.
+#   2. b1's charon SIGKILLed and its SAs flushed (kept, the kernel would
+#      answer through them and DPD would see a live peer): a's DPD gives
+#      up on peer1 and vti15 goes down on a; BGP converges on peer2: a
+#      routes 10.2.0.0/16 through vti16, pings pass over it; a keeps
+#      retrying peer1 ("peer not responding, trying again").
 #   3. b1's charon started again with its config: a's restart gets
 #      through, vti15 comes back up on both ends, the session over it is
 #      Established again, and a routes 10.2.0.0/16 through vti15 again,
