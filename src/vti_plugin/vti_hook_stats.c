@@ -73,6 +73,17 @@ static int compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+METHOD(vti_hook_stats_t, get_count, uint64_t,
+	private_vti_hook_stats_t *this)
+{
+	uint64_t count;
+
+	this->mutex->lock(this->mutex);
+	count = this->count;
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
 METHOD(vti_hook_stats_t, summarize, void,
 	private_vti_hook_stats_t *this, uint64_t *count, uint64_t *median,
 	uint64_t *p99, uint64_t *max)
@@ -111,6 +122,7 @@ vti_hook_stats_t *vti_hook_stats_create(void)
 		.public = {
 			.start = _start,
 			.stop = _stop,
+			.get_count = _get_count,
 			.summarize = _summarize,
 			.destroy = _destroy,
 		},

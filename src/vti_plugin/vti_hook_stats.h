@@ -37,6 +37,13 @@ struct vti_hook_stats_t {
 	void (*stop)(vti_hook_stats_t *this, uint64_t start);
 
 	/**
+	 * Number of hooks timed.
+	 *
+	 * @return			hooks timed so far
+	 */
+	uint64_t (*get_count)(vti_hook_stats_t *this);
+
+	/**
 	 * Summarize: hooks timed, median, 99th percentile and maximum, in
 	 * nanoseconds (the median and percentile of the latest hooks).
 	 *

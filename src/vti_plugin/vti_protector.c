@@ -68,8 +68,6 @@ struct private_vti_protector_t {
 	/** the leftovers of an earlier run were swept */
 	bool swept;
 
-	/** "conn/child" of the configured tunnels seen in the last update */
-	linked_list_t *owners;
 
 	/** serializes updates */
 	mutex_t *mutex;
@@ -268,18 +266,13 @@ static void visit_child(private_vti_protector_t *this, peer_cfg_t *peer,
 {
 	protection_t *protection;
 	uint32_t key;
-	char *holder, *owner;
+	char *holder;
 
 	if (!config_key(cfg, &key) ||
 		asprintf(&holder, "protect %s/%s", peer->get_name(peer),
 				 cfg->get_name(cfg)) < 0)
 	{
 		return;
-	}
-	if (asprintf(&owner, "%s/%s", peer->get_name(peer),
-				 cfg->get_name(cfg)) > 0)
-	{
-		this->owners->insert_last(this->owners, owner);
 	}
 	protection = this->protections->get(this->protections, holder);
 	if (protection && protection->cfg == cfg &&
@@ -364,6 +357,27 @@ static linked_list_t *loaded_configs(void)
 	return peers;
 }
 
+/**
+ * Have the leftovers of an earlier run removed that serve none of the
+ * configured children.
+ */
+static void sweep(private_vti_protector_t *this)
+{
+	enumerator_t *enumerator;
+	protection_t *protection;
+	linked_list_t *owners;
+
+	owners = linked_list_create();
+	enumerator = this->protections->create_enumerator(this->protections);
+	while (enumerator->enumerate(enumerator, NULL, &protection))
+	{
+		owners->insert_last(owners, protection->owner);
+	}
+	enumerator->destroy(enumerator);
+	this->tunnels->sweep(this->tunnels, owners);
+	owners->destroy(owners);
+}
+
 METHOD(vti_protector_t, update, void,
 	private_vti_protector_t *this)
 {
@@ -374,8 +388,6 @@ METHOD(vti_protector_t, update, void,
 
 	peers = loaded_configs();
 	this->mutex->lock(this->mutex);
-	vti_strings_destroy(this->owners);
-	this->owners = linked_list_create();
 	while (peers->remove_first(peers, (void**)&peer) == SUCCESS)
 	{
 		enumerator = peer->create_child_cfg_enumerator(peer);
@@ -393,7 +405,7 @@ METHOD(vti_protector_t, update, void,
 		this->quiet >= QUIET_BEFORE_SWEEP)
 	{	/* the configs are loaded: what an earlier run left and no config
 		 * claims is stale */
-		this->tunnels->sweep(this->tunnels, this->owners);
+		sweep(this);
 		this->swept = TRUE;
 	}
 	this->mutex->unlock(this->mutex);
@@ -413,7 +425,6 @@ METHOD(vti_protector_t, destroy, void,
 {
 	this->protections->destroy_function(this->protections,
 										(void*)protection_destroy);
-	vti_strings_destroy(this->owners);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }
@@ -434,7 +445,6 @@ vti_protector_t *vti_protector_create(vti_tunnels_t *tunnels)
 		.tunnels = tunnels,
 		.protections = hashtable_create(hashtable_hash_str,
 										hashtable_equals_str, 8),
-		.owners = linked_list_create(),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;

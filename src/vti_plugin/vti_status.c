@@ -95,16 +95,17 @@ static bool replace_file(private_vti_status_t *this, linked_list_t *tunnels)
 METHOD(vti_status_t, write_, void,
 	private_vti_status_t *this, bool force)
 {
-	linked_list_t *tunnels;
-	uint64_t hooks, median, p99, max;
+	linked_list_t *tunnels = NULL;
+	uint64_t hooks;
 	u_int changes;
 
 	this->mutex->lock(this->mutex);
-	tunnels = this->tunnels->get_status(this->tunnels, &changes);
-	this->stats->summarize(this->stats, &hooks, &median, &p99, &max);
+	changes = this->tunnels->get_changes(this->tunnels);
+	hooks = this->stats->get_count(this->stats);
 	if (force || this->first || changes != this->changes ||
 		hooks != this->hooks)
-	{
+	{	/* only now the tunnels are copied and the durations sorted */
+		tunnels = this->tunnels->get_status(this->tunnels, &changes);
 		if (!replace_file(this, tunnels) && !this->failed)
 		{
 			DBG1(DBG_CFG, "vti: writing the status file %s failed: %s; set "
@@ -117,7 +118,10 @@ METHOD(vti_status_t, write_, void,
 		this->hooks = hooks;
 	}
 	this->mutex->unlock(this->mutex);
-	tunnels->destroy_function(tunnels, (void*)vti_tunnel_status_destroy);
+	if (tunnels)
+	{
+		tunnels->destroy_function(tunnels, (void*)vti_tunnel_status_destroy);
+	}
 }
 
 METHOD(vti_status_t, destroy, void,

@@ -1433,6 +1433,17 @@ METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	return list;
 }
 
+METHOD(vti_tunnels_t, get_changes, u_int,
+	private_vti_tunnels_t *this)
+{
+	u_int changes;
+
+	this->mutex->lock(this->mutex);
+	changes = this->changes;
+	this->mutex->unlock(this->mutex);
+	return changes;
+}
+
 METHOD(vti_tunnels_t, get_count, u_int,
 	private_vti_tunnels_t *this)
 {
@@ -1501,6 +1512,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 			.protect = _protect,
 			.sweep = _sweep,
 			.get_status = _get_status,
+			.get_changes = _get_changes,
 			.get_count = _get_count,
 			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,

@@ -243,6 +243,13 @@ struct vti_tunnels_t {
 	linked_list_t *(*get_status)(vti_tunnels_t *this, u_int *changes);
 
 	/**
+	 * A number that changes with every event, without the status.
+	 *
+	 * @return			as get_status() tells it
+	 */
+	u_int (*get_changes)(vti_tunnels_t *this);
+
+	/**
 	 * Number of tunnels in the table.
 	 *
 	 * @return			tunnels known, up or down

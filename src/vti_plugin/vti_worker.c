@@ -279,6 +279,12 @@ METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	return this->table->get_status(this->table, changes);
 }
 
+METHOD(vti_tunnels_t, get_changes, u_int,
+	private_vti_worker_t *this)
+{
+	return this->table->get_changes(this->table);
+}
+
 METHOD(vti_tunnels_t, get_count, u_int,
 	private_vti_worker_t *this)
 {
@@ -326,6 +332,7 @@ vti_tunnels_t *vti_worker_create(vti_tunnels_t *table)
 			.protect = _protect,
 			.sweep = _sweep,
 			.get_status = _get_status,
+			.get_changes = _get_changes,
 			.get_count = _get_count,
 			.get_waiting_count = _get_waiting_count,
 			.destroy = _destroy,
