@@ -28,11 +28,19 @@ host_root=$LAB_RUN/host-root
 ovl=$LAB_RUN/overlay
 mkdir -p "$host_root"
 mount -n --bind / "$host_root"
+# The results folder (hostfs) may lie below one of these directories (a
+# clone under /var/tmp): keep a handle on it and put it back on top.
+out_keep=$LAB_RUN/lab-out
+mkdir -p "$out_keep"
+mount -n --bind "$LAB_OUT" "$out_keep"
 for d in etc usr var; do
 	mkdir -p "$ovl/$d/upper" "$ovl/$d/work"
 	mount -n -t overlay overlay \
 		-o "lowerdir=$host_root/$d,upperdir=$ovl/$d/upper,workdir=$ovl/$d/work" "/$d" ||
 		lab_fail "cannot mount an overlay on /$d"
+	if [[ $LAB_OUT == /$d/* ]]; then
+		mount -n --bind "$out_keep" "$LAB_OUT"
+	fi
 done
 
 lab_log "dpkg -i ${deb##*/}"
