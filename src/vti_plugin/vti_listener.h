@@ -37,7 +37,8 @@ struct vti_listener_env_t {
 	 * peer's virtual IPs, or its address.
 	 *
 	 * @param ike_sa	IKE_SA
-	 * @return			list of host_t, to destroy
+	 * @return			list of host_t (the IKE_SA's), to destroy
+	 *					without them
 	 */
 	linked_list_t *(*get_dynamic_hosts)(ike_sa_t *ike_sa);
 
