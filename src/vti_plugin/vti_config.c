@@ -4,9 +4,8 @@
  */
 
 #include "vti_config.h"
-#include "vti_strings.h"
+#include "vti_prefix.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 
 /** Default interface name template */
@@ -195,7 +194,7 @@ static bool get_bool(scope_t *scope, char *name, bool def)
 }
 
 /**
- * An address with a prefix length, as parsed from ADDRESS/LEN or NET/LEN.
+ * The bytes of a parsed prefix, for the checks of its entry.
  */
 typedef struct {
 	/** AF_INET or AF_INET6 */
@@ -209,30 +208,17 @@ typedef struct {
 } prefix_t;
 
 /**
- * Parse ADDRESS/LEN completely: a literal IPv4 or IPv6 address (no %any,
- * no names), a slash and a decimal length of at most 32 or 128 bits.
+ * The bytes of a prefix.
  */
-static bool parse_prefix(char *str, prefix_t *prefix)
+static void bytes_of(vti_prefix_t *parsed, prefix_t *prefix)
 {
-	char addr[INET6_ADDRSTRLEN], *slash;
-	uint32_t bits;
+	host_t *addr = parsed->get_address(parsed);
+	chunk_t bytes = addr->get_address(addr);
 
-	slash = strchr(str, '/');
-	if (!slash || slash == str || (size_t)(slash - str) >= sizeof(addr))
-	{
-		return FALSE;
-	}
-	memcpy(addr, str, slash - str);
-	addr[slash - str] = '\0';
-	prefix->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	prefix->bytes = prefix->family == AF_INET ? 4 : 16;
-	if (inet_pton(prefix->family, addr, prefix->addr) != 1 ||
-		!parse_u32(slash + 1, 0, prefix->bytes * 8, &bits))
-	{
-		return FALSE;
-	}
-	prefix->bits = bits;
-	return TRUE;
+	prefix->family = parsed->get_family(parsed);
+	prefix->bytes = bytes.len;
+	prefix->bits = parsed->get_length(parsed);
+	memcpy(prefix->addr, bytes.ptr, bytes.len);
 }
 
 /**
@@ -367,47 +353,52 @@ static void complain_entry(scope_t *scope, char *path, char *entry,
 
 /**
  * Parse and check one entry of addresses (is_address) or routes; on
- * success, print its canonical form to canon, else the accepted form to
- * form. An explicit MTU below 1280 leaves no room for IPv6 entries: the
- * kernel runs no IPv6 on such a device.
+ * failure, print the accepted form to form. An explicit MTU below 1280
+ * leaves no room for IPv6 entries: the kernel runs no IPv6 on such a
+ * device.
  */
-static bool check_entry(char *entry, bool is_address, uint32_t mtu,
-						char *canon, char *form, size_t len)
+static vti_prefix_t *check_entry(char *entry, bool is_address, uint32_t mtu,
+								 char *form, size_t len)
 {
+	vti_prefix_t *parsed;
 	prefix_t prefix;
 
-	if (!parse_prefix(entry, &prefix))
+	parsed = vti_prefix_create_from_string(entry);
+	if (!parsed)
 	{
 		snprintf(form, len, "%s/LEN with LEN 0-32 for IPv4 or 0-128 for "
 				 "IPv6, e.g. %s", is_address ? "ADDRESS" : "NET",
 				 is_address ? "169.254.15.1/30" : "10.1.0.0/16");
-		return FALSE;
+		return NULL;
 	}
+	bytes_of(parsed, &prefix);
 	if (is_address ? !check_address(&prefix, form, len)
 				   : !check_route(&prefix, form, len))
 	{
-		return FALSE;
+		parsed->destroy(parsed);
+		return NULL;
 	}
 	if (prefix.family == AF_INET6 && mtu && mtu < MTU_MIN_IPV6)
 	{
 		snprintf(form, len, "IPv4 only with mtu = %u: the kernel runs no "
 				 "IPv6 on a device with an MTU below %u", mtu, MTU_MIN_IPV6);
-		return FALSE;
+		parsed->destroy(parsed);
+		return NULL;
 	}
-	print_prefix(&prefix, canon, len);
-	return TRUE;
+	return parsed;
 }
 
 /**
- * Parse a comma-separated list of addresses or route prefixes, each into
- * its canonical form; bad and repeated entries are logged and left out.
+ * Parse a comma-separated list of addresses or route prefixes; bad and
+ * repeated entries are logged and left out.
  */
 static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
 								   bool is_address, uint32_t mtu)
 {
 	enumerator_t *enumerator;
 	linked_list_t *list;
-	char *entry, canon[FORM_LEN], form[FORM_LEN];
+	vti_prefix_t *prefix;
+	char *entry, form[FORM_LEN];
 
 	list = linked_list_create();
 	if (!value)
@@ -417,17 +408,19 @@ static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
 	enumerator = enumerator_create_token(value, ",", " \t");
 	while (enumerator->enumerate(enumerator, &entry))
 	{
-		if (!check_entry(entry, is_address, mtu, canon, form, sizeof(form)))
+		prefix = check_entry(entry, is_address, mtu, form, sizeof(form));
+		if (!prefix)
 		{
 			complain_entry(scope, path, entry, form);
 		}
-		else if (list->find_first(list, linked_list_match_str, NULL, canon))
+		else if (list->find_first(list, vti_prefix_match, NULL, prefix))
 		{
 			complain_entry(scope, path, entry, "each entry once, not again");
+			prefix->destroy(prefix);
 		}
 		else
 		{
-			list->insert_last(list, strdup(canon));
+			list->insert_last(list, prefix);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -637,10 +630,37 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 
 	clone = malloc_thing(vti_config_t);
 	*clone = *this;
-	clone->addresses = vti_strings_clone(this->addresses);
-	clone->route_list = vti_strings_clone(this->route_list);
-	clone->protect_list = vti_strings_clone(this->protect_list);
+	clone->addresses = this->addresses->clone_offset(this->addresses,
+									offsetof(vti_prefix_t, clone));
+	clone->route_list = this->route_list->clone_offset(this->route_list,
+									offsetof(vti_prefix_t, clone));
+	clone->protect_list = this->protect_list->clone_offset(
+									this->protect_list,
+									offsetof(vti_prefix_t, clone));
 	return clone;
+}
+
+/**
+ * Whether two lists hold equal prefixes in the same order.
+ */
+static bool prefixes_equal(linked_list_t *a, linked_list_t *b)
+{
+	if (!a || !b)
+	{
+		return a == b;
+	}
+	return a->equals_offset(a, b, offsetof(vti_prefix_t, equals));
+}
+
+/**
+ * Free a list of prefixes, if any.
+ */
+static void prefixes_destroy(linked_list_t *list)
+{
+	if (list)
+	{
+		list->destroy_offset(list, offsetof(vti_prefix_t, destroy));
+	}
 }
 
 /*
@@ -649,15 +669,15 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 {
 	return streq(a->name, b->name) && a->mtu == b->mtu &&
-		   vti_strings_equal(a->addresses, b->addresses) &&
+		   prefixes_equal(a->addresses, b->addresses) &&
 		   a->routes == b->routes &&
-		   vti_strings_equal(a->route_list, b->route_list) &&
+		   prefixes_equal(a->route_list, b->route_list) &&
 		   a->table == b->table && a->metric == b->metric &&
 		   a->fail_closed == b->fail_closed &&
 		   a->fail_closed_metric == b->fail_closed_metric &&
 		   a->down_action == b->down_action && a->remote == b->remote &&
 		   a->protect == b->protect &&
-		   vti_strings_equal(a->protect_list, b->protect_list);
+		   prefixes_equal(a->protect_list, b->protect_list);
 }
 
 /*
@@ -667,9 +687,9 @@ void vti_config_destroy(vti_config_t *this)
 {
 	if (this)
 	{
-		vti_strings_destroy(this->addresses);
-		vti_strings_destroy(this->route_list);
-		vti_strings_destroy(this->protect_list);
+		prefixes_destroy(this->addresses);
+		prefixes_destroy(this->route_list);
+		prefixes_destroy(this->protect_list);
 		free(this);
 	}
 }

@@ -77,13 +77,13 @@ struct vti_config_t {
 	/** MTU, 0 for automatic */
 	uint32_t mtu;
 
-	/** addresses to put on the device, canonical "ADDR/LEN" strings */
+	/** addresses to put on the device, vti_prefix_t* */
 	linked_list_t *addresses;
 
 	/** which routes to install */
 	vti_route_mode_t routes;
 
-	/** prefixes for VTI_ROUTES_LIST, canonical "NET/LEN" strings */
+	/** prefixes for VTI_ROUTES_LIST, vti_prefix_t* */
 	linked_list_t *route_list;
 
 	/** routing table of the routes */
@@ -107,7 +107,7 @@ struct vti_config_t {
 	/** which prefixes to protect with blackholes from config load on */
 	vti_protect_mode_t protect;
 
-	/** prefixes for VTI_PROTECT_LIST, canonical "NET/LEN" strings */
+	/** prefixes for VTI_PROTECT_LIST, vti_prefix_t* */
 	linked_list_t *protect_list;
 };
 

@@ -4,9 +4,9 @@
  */
 
 #include "vti_ledger.h"
+#include "vti_prefix.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <collections/linked_list.h>
 
 /** Routing table "main" */
@@ -37,9 +37,6 @@ struct device_t {
 
 	/** the device is up */
 	bool up;
-
-	/** entries of its routes that are no prefix, logged once each */
-	linked_list_t *rejected;
 };
 
 /**
@@ -135,69 +132,6 @@ struct private_vti_ledger_t {
 	/** places claimed or holding a route of ours, as place_t* */
 	linked_list_t *places;
 };
-
-/**
- * Parse "NET/LEN" or "ADDR" into a network with the host bits cleared (the
- * kernel's place of a route ignores them); FALSE if it is neither.
- */
-static bool parse_prefix(char *str, host_t **net, uint8_t *prefixlen)
-{
-	char addr[INET6_ADDRSTRLEN], *slash, *end;
-	u_char bytes[16];
-	unsigned long len;
-	int family, max, i;
-	size_t n;
-
-	slash = strchr(str, '/');
-	n = slash ? (size_t)(slash - str) : strlen(str);
-	if (n == 0 || n >= sizeof(addr))
-	{
-		return FALSE;
-	}
-	memcpy(addr, str, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, bytes) == 1)
-	{
-		family = AF_INET;
-		max = 32;
-	}
-	else if (inet_pton(AF_INET6, addr, bytes) == 1)
-	{
-		family = AF_INET6;
-		max = 128;
-	}
-	else
-	{
-		return FALSE;
-	}
-	len = max;
-	if (slash)
-	{
-		if (!isdigit((u_char)slash[1]))
-		{
-			return FALSE;
-		}
-		len = strtoul(slash + 1, &end, 10);
-		if (*end || len > (unsigned long)max)
-		{
-			return FALSE;
-		}
-	}
-	for (i = 0; i < max / 8; i++)
-	{
-		if (i * 8 >= (int)len)
-		{
-			bytes[i] = 0;
-		}
-		else if (i * 8 + 8 > (int)len)
-		{
-			bytes[i] &= 0xff << (8 - (len - i * 8));
-		}
-	}
-	*net = host_create_from_chunk(family, chunk_create(bytes, max / 8), 0);
-	*prefixlen = len;
-	return *net != NULL;
-}
 
 /**
  * Name of a routing table, for log lines.
@@ -308,63 +242,22 @@ static void add_want(linked_list_t *wants, host_t *net, uint8_t prefixlen,
 }
 
 /**
- * Log an entry of a device's routes that is no prefix, once.
- */
-static void reject(device_t *device, char *prefix)
-{
-	if (device->rejected->find_first(device->rejected, linked_list_match_str,
-									 NULL, prefix))
-	{
-		return;
-	}
-	DBG1(DBG_KNL, "vti: %s (%s) does not route '%s': it is no prefix "
-		 "(NET/LEN); list the prefixes to route in the routes setting",
-		 device->name, device->owner, prefix);
-	device->rejected->insert_last(device->rejected, strdup(prefix));
-}
-
-/**
- * Forget the rejected entries a spec no longer has: they are logged again
- * if they come back.
- */
-static void forget_rejected(device_t *device, vti_link_spec_t *spec)
-{
-	enumerator_t *enumerator;
-	char *prefix;
-
-	enumerator = device->rejected->create_enumerator(device->rejected);
-	while (enumerator->enumerate(enumerator, &prefix))
-	{
-		if (!spec->routes->find_first(spec->routes, linked_list_match_str,
-									  NULL, prefix))
-		{
-			device->rejected->remove_at(device->rejected, enumerator);
-			free(prefix);
-		}
-	}
-	enumerator->destroy(enumerator);
-}
-
-/**
  * The routes and blackholes a device's spec asks for, as want_t*.
  */
-static linked_list_t *wanted(device_t *device, vti_link_spec_t *spec, bool up)
+static linked_list_t *wanted(vti_link_spec_t *spec, bool up)
 {
 	enumerator_t *enumerator;
 	linked_list_t *wants;
+	vti_prefix_t *prefix;
 	uint8_t prefixlen;
-	char *prefix;
 	host_t *net;
 
 	wants = linked_list_create();
 	enumerator = spec->routes->create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!parse_prefix(prefix, &net, &prefixlen))
-		{
-			reject(device, prefix);
-			continue;
-		}
+		net = prefix->get_network(prefix);
+		prefixlen = prefix->get_length(prefix);
 		if (up)
 		{
 			add_want(wants, net, prefixlen, spec->cfg->table,
@@ -375,10 +268,8 @@ static linked_list_t *wanted(device_t *device, vti_link_spec_t *spec, bool up)
 			add_want(wants, net, prefixlen, spec->cfg->table,
 					 spec->cfg->fail_closed_metric, TRUE);
 		}
-		net->destroy(net);
 	}
 	enumerator->destroy(enumerator);
-	forget_rejected(device, spec);
 	return wants;
 }
 
@@ -766,7 +657,6 @@ static device_t *get_device(private_vti_ledger_t *this, char *name)
 	{
 		INIT(found,
 			.name = strdup(name),
-			.rejected = linked_list_create(),
 		);
 		this->devices->insert_last(this->devices, found);
 	}
@@ -811,7 +701,7 @@ static void claim_as(private_vti_ledger_t *this, char *name, int ifindex,
 	{
 		forget_dropped(this, device);
 	}
-	wants = wanted(device, spec, up);
+	wants = wanted(spec, up);
 	drop_claims(this, device, wants);
 	add_claims(this, device, wants);
 	wants->destroy_function(wants, (void*)want_destroy);
@@ -985,7 +875,6 @@ METHOD(vti_ledger_t, sweep, void,
  */
 static void device_destroy(device_t *device)
 {
-	device->rejected->destroy_function(device->rejected, free);
 	free(device->owner);
 	free(device->name);
 	free(device);

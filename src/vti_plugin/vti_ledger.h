@@ -51,7 +51,7 @@ struct vti_ledger_t {
 	 *
 	 * @param holder	name of the claimant, e.g. "protect conn/child"
 	 * @param owner		connection and child, "conn/child", for log lines
-	 * @param prefixes	"NET/LEN" strings
+	 * @param prefixes	vti_prefix_t*
 	 * @param table		routing table of the blackholes
 	 * @param metric	their metric
 	 */

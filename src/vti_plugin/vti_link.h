@@ -59,7 +59,7 @@ struct vti_link_spec_t {
 	/** settings: name, MTU, addresses, routing */
 	vti_config_t *cfg;
 
-	/** prefixes to route through the device, "NET/LEN" strings */
+	/** prefixes to route through the device, vti_prefix_t* */
 	linked_list_t *routes;
 
 	/** ESP overhead of the tunnel's SAs, for an automatic MTU */
@@ -100,7 +100,7 @@ struct vti_link_t {
 	 *
 	 * @param holder	name of the protection, e.g. "protect conn/child"
 	 * @param owner		connection and child, "conn/child", for log lines
-	 * @param prefixes	"NET/LEN" strings
+	 * @param prefixes	vti_prefix_t*
 	 * @param table		routing table of the blackholes
 	 * @param metric	their metric
 	 */

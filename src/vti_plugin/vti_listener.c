@@ -7,9 +7,7 @@
 #include "vti_compat.h"
 #include "vti_key.h"
 #include "vti_mtu.h"
-#include "vti_policy_check.h"
 #include "vti_prefixes.h"
-#include "vti_strings.h"
 
 #include <daemon.h>
 #include <collections/hashtable.h>
@@ -30,6 +28,9 @@ struct private_vti_listener_t {
 
 	/** durations of the hooks */
 	vti_hook_stats_t *stats;
+
+	/** what it asks of charon */
+	vti_listener_env_t *env;
 
 	/** "conn/child" of configs already told why they get no VTI */
 	hashtable_t *warned;
@@ -93,13 +94,14 @@ static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
  * far as its config allows them; "dynamic" resolves as charon resolves it
  * when narrowing (the peer's virtual IPs or its address).
  */
-static linked_list_t *remote_ts_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
+static linked_list_t *remote_ts_of(private_vti_listener_t *this,
+								   ike_sa_t *ike_sa, child_sa_t *child_sa)
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	linked_list_t *hosts, *configured, *negotiated, *prefixes;
 	char name[128];
 
-	hosts = ike_sa_get_dynamic_hosts(ike_sa, FALSE);
+	hosts = this->env->get_dynamic_hosts(ike_sa);
 	configured = vti_child_cfg_ts(cfg, FALSE, hosts);
 	hosts->destroy(hosts);
 	negotiated = linked_list_create_from_enumerator(
@@ -129,15 +131,16 @@ static char *format(char *fmt, ...)
 }
 
 /**
- * The interface that holds a local address, from charon's own view of the
- * addresses (no kernel dump); "" if it knows none.
+ * The interface that holds a local address; "" if charon knows none.
  */
-static void underlay_of(host_t *local, char underlay[IFNAMSIZ])
+static void underlay_of(private_vti_listener_t *this, host_t *local,
+						char underlay[IFNAMSIZ])
 {
-	char *name = NULL;
+	char *name;
 
 	underlay[0] = '\0';
-	if (charon->kernel->get_interface(charon->kernel, local, &name) && name)
+	name = this->env->get_interface(local);
+	if (name)
 	{
 		snprintf(underlay, IFNAMSIZ, "%s", name);
 	}
@@ -148,8 +151,8 @@ static void underlay_of(host_t *local, char underlay[IFNAMSIZ])
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
  * it with free_sa().
  */
-static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
-							uint32_t key)
+static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
+							child_sa_t *child_sa, uint32_t key)
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	host_t *local = ike_sa->get_my_host(ike_sa);
@@ -166,12 +169,12 @@ static vti_sa_t describe_sa(ike_sa_t *ike_sa, child_sa_t *child_sa,
 		.peer = format("%Y", ike_sa->get_other_id(ike_sa)),
 		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
 								  child_sa->get_name(child_sa), key),
-		.remote_ts = remote_ts_of(ike_sa, child_sa),
+		.remote_ts = remote_ts_of(this, ike_sa, child_sa),
 		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
-	underlay_of(local, sa.underlay);
+	underlay_of(this, local, sa.underlay);
 	return sa;
 }
 
@@ -182,7 +185,8 @@ static void free_sa(vti_sa_t *sa)
 {
 	free(sa->peer);
 	vti_config_destroy(sa->cfg);
-	vti_strings_destroy(sa->remote_ts);
+	sa->remote_ts->destroy_offset(sa->remote_ts,
+								  offsetof(vti_prefix_t, destroy));
 }
 
 /**
@@ -201,8 +205,8 @@ static void handle_child_updown(private_vti_listener_t *this,
 	}
 	else if (key_of(this, ike_sa, child_sa, &key))
 	{
-		vti_policy_check_queue(ike_sa, child_sa, key);
-		sa = describe_sa(ike_sa, child_sa, key);
+		this->env->check_policies(ike_sa, child_sa, key);
+		sa = describe_sa(this, ike_sa, child_sa, key);
 		this->tunnels->sa_up(this->tunnels, &sa);
 		free_sa(&sa);
 	}
@@ -220,7 +224,7 @@ static void handle_child_rekey(private_vti_listener_t *this, ike_sa_t *ike_sa,
 
 	if (key_of(this, ike_sa, new, &key))
 	{
-		sa = describe_sa(ike_sa, new, key);
+		sa = describe_sa(this, ike_sa, new, key);
 		this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
 								  &sa);
 		free_sa(&sa);
@@ -298,7 +302,7 @@ static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
 								local->get_family(local) == AF_INET6,
 								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
 			};
-			underlay_of(local, moves[count++].underlay);
+			underlay_of(this, local, moves[count++].underlay);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -372,7 +376,8 @@ METHOD(vti_listener_t, destroy, void,
  * Described in header
  */
 vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels,
-									vti_hook_stats_t *stats)
+									vti_hook_stats_t *stats,
+									vti_listener_env_t *env)
 {
 	private_vti_listener_t *this;
 
@@ -389,6 +394,7 @@ vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels,
 		},
 		.tunnels = tunnels,
 		.stats = stats,
+		.env = env,
 		.warned = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

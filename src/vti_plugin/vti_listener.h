@@ -17,6 +17,41 @@
 #include <bus/listeners/listener.h>
 
 typedef struct vti_listener_t vti_listener_t;
+typedef struct vti_listener_env_t vti_listener_env_t;
+
+/**
+ * What the listener asks of charon besides the SAs of an event.
+ */
+struct vti_listener_env_t {
+
+	/**
+	 * The interface that holds a local address.
+	 *
+	 * @param local		local address
+	 * @return			interface name (allocated), NULL if not known
+	 */
+	char *(*get_interface)(host_t *local);
+
+	/**
+	 * The addresses a "dynamic" remote traffic selector stands for: the
+	 * peer's virtual IPs, or its address.
+	 *
+	 * @param ike_sa	IKE_SA
+	 * @return			list of host_t (the IKE_SA's), to destroy
+	 *					without them
+	 */
+	linked_list_t *(*get_dynamic_hosts)(ike_sa_t *ike_sa);
+
+	/**
+	 * Queue the check that a CHILD_SA's outbound policies carry its key.
+	 *
+	 * @param ike_sa	IKE_SA of the CHILD_SA
+	 * @param child_sa	the installed CHILD_SA
+	 * @param key		its VTI key
+	 */
+	void (*check_policies)(ike_sa_t *ike_sa, child_sa_t *child_sa,
+						   uint32_t key);
+};
 
 /**
  * Listener that turns CHILD_SA and IKE_SA events into tunnel table updates.
@@ -39,9 +74,11 @@ struct vti_listener_t {
  *
  * @param tunnels		table the events go to
  * @param stats			records how long each hook takes
+ * @param env			what it asks of charon, kept for its lifetime
  * @return				listener
  */
 vti_listener_t *vti_listener_create(vti_tunnels_t *tunnels,
-									vti_hook_stats_t *stats);
+									vti_hook_stats_t *stats,
+									vti_listener_env_t *env);
 
 #endif /** VTI_LISTENER_H_ @}*/

@@ -7,6 +7,7 @@
 #include "vti_config.h"
 #include "vti_listener.h"
 #include "vti_netlink.h"
+#include "vti_policy_check.h"
 #include "vti_protector.h"
 #include "vti_reconciler.h"
 #include "vti_status.h"
@@ -95,6 +96,39 @@ static void stop(private_vti_plugin_t *this)
 }
 
 /**
+ * The interface that holds a local address, from charon's own view of the
+ * addresses (no kernel dump); see vti_listener_env_t.
+ */
+static char *charon_interface(host_t *local)
+{
+	char *name = NULL;
+
+	if (!charon->kernel->get_interface(charon->kernel, local, &name))
+	{
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/**
+ * The peer's virtual IPs or its address; see vti_listener_env_t.
+ */
+static linked_list_t *charon_dynamic_hosts(ike_sa_t *ike_sa)
+{
+	return ike_sa_get_dynamic_hosts(ike_sa, FALSE);
+}
+
+/**
+ * What the listener asks of charon.
+ */
+static vti_listener_env_t charon_env = {
+	.get_interface = charon_interface,
+	.get_dynamic_hosts = charon_dynamic_hosts,
+	.check_policies = vti_policy_check_queue,
+};
+
+/**
  * Set up driver, table and listener once the kernel interface is there.
  */
 static bool start(private_vti_plugin_t *this)
@@ -125,7 +159,8 @@ static bool start(private_vti_plugin_t *this)
 							lib->ns));
 	this->reconciler = vti_reconciler_create(this->tunnels, this->protector,
 											 this->status, interval);
-	this->listener = vti_listener_create(this->tunnels, this->stats);
+	this->listener = vti_listener_create(this->tunnels, this->stats,
+										 &charon_env);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	return TRUE;
 }

@@ -5,7 +5,6 @@
 
 #include "vti_prefixes.h"
 
-#include <arpa/inet.h>
 #include <selectors/traffic_selector.h>
 
 /** Bytes of the longest address, IPv6 */
@@ -70,25 +69,25 @@ static bool next_address(u_char *addr, int len)
 }
 
 /**
- * Add "NET/LEN" to a list unless it has it; the network prints as an
- * address, also when it is all zeros.
+ * Add a prefix to a list unless it has it.
  */
 static void add_prefix(linked_list_t *list, int family, u_char *net,
 					   int prefix)
 {
-	char addr[INET6_ADDRSTRLEN], *str;
+	vti_prefix_t *entry;
 
-	if (!inet_ntop(family, net, addr, sizeof(addr)) ||
-		asprintf(&str, "%s/%d", addr, prefix) < 0)
+	entry = vti_prefix_create(family, chunk_create(net, family == AF_INET ?
+												   4 : 16), prefix);
+	if (!entry)
 	{
 		return;
 	}
-	if (list->find_first(list, linked_list_match_str, NULL, str))
+	if (list->find_first(list, vti_prefix_match, NULL, entry))
 	{
-		free(str);
+		entry->destroy(entry);
 		return;
 	}
-	list->insert_last(list, str);
+	list->insert_last(list, entry);
 }
 
 /**
@@ -197,55 +196,15 @@ linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
 }
 
 /**
- * Whether a prefix covers an address.
- */
-static bool covers(host_t *net, int prefix, host_t *addr)
-{
-	chunk_t a, b;
-	int i;
-
-	if (!addr || addr->is_anyaddr(addr) ||
-		net->get_family(net) != addr->get_family(addr))
-	{
-		return FALSE;
-	}
-	a = net->get_address(net);
-	b = addr->get_address(addr);
-	for (i = 0; i < prefix; i++)
-	{
-		if (bit_of(a.ptr, i) != bit_of(b.ptr, i))
-		{
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-/*
- * Described in header
- */
-bool vti_prefixes_covers(char *prefix, host_t *addr)
-{
-	host_t *net;
-	int len;
-	bool covered = FALSE;
-
-	net = host_create_from_subnet(prefix, &len);
-	if (net)
-	{
-		covered = len >= 0 && covers(net, len, addr);
-		net->destroy(net);
-	}
-	return covered;
-}
-
-/**
  * Log why a prefix is not routed into a device.
  */
-static void refuse(char *str, int prefix, host_t *addr, bool peer,
+static void refuse(vti_prefix_t *prefix, host_t *addr, bool peer,
 				   char *owner, char *dev)
 {
-	if (prefix == 0 && peer)
+	char str[VTI_PREFIX_STRLEN];
+
+	prefix->print(prefix, str, sizeof(str));
+	if (prefix->get_length(prefix) == 0 && peer)
 	{
 		DBG1(DBG_CFG, "vti: %s (%s): not routing the default route %s into "
 			 "the VTI: it would carry the tunnel's own IKE and ESP packets to "
@@ -265,34 +224,20 @@ static void refuse(char *str, int prefix, host_t *addr, bool peer,
 /**
  * Whether a prefix may be routed into a device; logs why not.
  */
-static bool spares_endpoints(char *str, host_t *local, host_t *remote,
-							 char *owner, char *dev)
+static bool spares_endpoints(vti_prefix_t *prefix, host_t *local,
+							 host_t *remote, char *owner, char *dev)
 {
-	host_t *net;
-	int prefix, max;
-	bool spared = TRUE;
-
-	net = host_create_from_subnet(str, &prefix);
-	if (!net)
+	if (prefix->covers(prefix, remote))
 	{
-		return TRUE;
+		refuse(prefix, remote, TRUE, owner, dev);
+		return FALSE;
 	}
-	max = net->get_family(net) == AF_INET ? 32 : 128;
-	if (prefix >= 0 && prefix <= max)
+	if (prefix->covers(prefix, local))
 	{
-		if (covers(net, prefix, remote))
-		{
-			refuse(str, prefix, remote, TRUE, owner, dev);
-			spared = FALSE;
-		}
-		else if (covers(net, prefix, local))
-		{
-			refuse(str, prefix, local, FALSE, owner, dev);
-			spared = FALSE;
-		}
+		refuse(prefix, local, FALSE, owner, dev);
+		return FALSE;
 	}
-	net->destroy(net);
-	return spared;
+	return TRUE;
 }
 
 /*
@@ -304,17 +249,36 @@ linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
 {
 	enumerator_t *enumerator;
 	linked_list_t *list;
-	char *str;
+	vti_prefix_t *prefix;
 
 	list = linked_list_create();
 	enumerator = prefixes->create_enumerator(prefixes);
-	while (enumerator->enumerate(enumerator, &str))
+	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (spares_endpoints(str, local, remote, owner, dev))
+		if (spares_endpoints(prefix, local, remote, owner, dev))
 		{
-			list->insert_last(list, strdup(str));
+			list->insert_last(list, prefix->clone(prefix));
 		}
 	}
 	enumerator->destroy(enumerator);
 	return list;
+}
+
+/*
+ * Described in header
+ */
+void vti_prefixes_merge(linked_list_t *into, linked_list_t *from)
+{
+	enumerator_t *enumerator;
+	vti_prefix_t *prefix;
+
+	enumerator = from->create_enumerator(from);
+	while (enumerator->enumerate(enumerator, &prefix))
+	{
+		if (!into->find_first(into, vti_prefix_match, NULL, prefix))
+		{
+			into->insert_last(into, prefix->clone(prefix));
+		}
+	}
+	enumerator->destroy(enumerator);
 }

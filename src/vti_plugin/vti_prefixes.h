@@ -15,9 +15,9 @@
 #ifndef VTI_PREFIXES_H_
 #define VTI_PREFIXES_H_
 
-#include <library.h>
+#include "vti_prefix.h"
+
 #include <collections/linked_list.h>
-#include <networking/host.h>
 
 /**
  * The prefixes to route for the remote traffic selectors of a CHILD_SA.
@@ -32,7 +32,7 @@
  * @param configured	remote selectors of the child config, dynamic ones
  *						resolved, traffic_selector_t*
  * @param name			"conn/child", for log lines
- * @return				"NET/LEN" strings, each once
+ * @return				vti_prefix_t*, each once
  */
 linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
 										   linked_list_t *configured,
@@ -44,25 +44,24 @@ linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
  * the underlay. Each prefix left out gets one log line; a default route
  * of the outer family gets its own.
  *
- * @param prefixes		"NET/LEN" or "ADDRESS" strings; ones that do not
- *						parse are kept as they are
+ * @param prefixes		vti_prefix_t*
  * @param local			the tunnel's local outer address
  * @param remote		the tunnel's remote outer address
  * @param owner			"conn/child", for log lines
  * @param dev			device name, for log lines
- * @return				new list of the strings kept
+ * @return				new list of copies of the prefixes kept
  */
 linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
 											host_t *local, host_t *remote,
 											char *owner, char *dev);
 
 /**
- * Whether a prefix covers an address.
+ * Add copies of the prefixes of one list to another, leaving out those it
+ * has.
  *
- * @param prefix		"NET/LEN"
- * @param addr			address, may be NULL or %any (covered by nothing)
- * @return				TRUE if addr lies inside prefix
+ * @param into			list to add to, vti_prefix_t*
+ * @param from			list to add from, vti_prefix_t*
  */
-bool vti_prefixes_covers(char *prefix, host_t *addr);
+void vti_prefixes_merge(linked_list_t *into, linked_list_t *from);
 
 #endif /** VTI_PREFIXES_H_ @}*/

@@ -7,7 +7,6 @@
 #include "vti_compat.h"
 #include "vti_key.h"
 #include "vti_prefixes.h"
-#include "vti_strings.h"
 
 #include <daemon.h>
 #include <collections/hashtable.h>
@@ -129,7 +128,7 @@ static linked_list_t *hosts_of(char *addrs)
 /**
  * The outer address of a config that a prefix covers, NULL if none.
  */
-static host_t *covered_endpoint(char *prefix, linked_list_t *hosts)
+static host_t *covered_endpoint(vti_prefix_t *prefix, linked_list_t *hosts)
 {
 	enumerator_t *enumerator;
 	host_t *host, *found = NULL;
@@ -137,23 +136,13 @@ static host_t *covered_endpoint(char *prefix, linked_list_t *hosts)
 	enumerator = hosts->create_enumerator(hosts);
 	while (!found && enumerator->enumerate(enumerator, &host))
 	{
-		if (vti_prefixes_covers(prefix, host))
+		if (prefix->covers(prefix, host))
 		{
 			found = host;
 		}
 	}
 	enumerator->destroy(enumerator);
 	return found;
-}
-
-/**
- * Whether a prefix is a default route.
- */
-static bool is_default(char *prefix)
-{
-	char *slash = strrchr(prefix, '/');
-
-	return slash && streq(slash, "/0");
 }
 
 /**
@@ -166,8 +155,9 @@ static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
 	ike_cfg_t *ike_cfg = peer->get_ike_cfg(peer);
 	enumerator_t *enumerator;
 	linked_list_t *hosts, *list;
+	vti_prefix_t *prefix;
 	host_t *endpoint;
-	char *prefix;
+	char str[VTI_PREFIX_STRLEN];
 
 	hosts = hosts_of(ike_cfg->get_other_addr(ike_cfg));
 	list = hosts_of(ike_cfg->get_my_addr(ike_cfg));
@@ -179,23 +169,24 @@ static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		endpoint = covered_endpoint(prefix, hosts);
-		if (is_default(prefix))
+		prefix->print(prefix, str, sizeof(str));
+		if (prefix->get_length(prefix) == 0)
 		{
 			DBG1(DBG_CFG, "vti: %s: not protecting the default route %s: a "
 				 "blackhole for it would cut the host off while the tunnel is "
 				 "down; list the prefixes behind the peer in "
-				 "charon.plugins.vti.protect", owner, prefix);
+				 "charon.plugins.vti.protect", owner, str);
 		}
 		else if (endpoint)
 		{
 			DBG1(DBG_CFG, "vti: %s: not protecting %s: it covers the "
 				 "tunnel's outer address %H, and a blackhole for it would "
 				 "stop IKE while the tunnel is down; list narrower prefixes "
-				 "in charon.plugins.vti.protect", owner, prefix, endpoint);
+				 "in charon.plugins.vti.protect", owner, str, endpoint);
 		}
 		else
 		{
-			list->insert_last(list, strdup(prefix));
+			list->insert_last(list, prefix->clone(prefix));
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -214,7 +205,8 @@ static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
 	switch (settings->protect)
 	{
 		case VTI_PROTECT_LIST:
-			return vti_strings_clone(settings->protect_list);
+			return settings->protect_list->clone_offset(settings->protect_list,
+											offsetof(vti_prefix_t, clone));
 		case VTI_PROTECT_REMOTE_TS:
 			selectors = vti_child_cfg_ts(cfg, FALSE, NULL);
 			prefixes = vti_prefixes_from_selectors(selectors, selectors,
@@ -252,8 +244,8 @@ static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
 	this->tunnels->protect(this->tunnels, protection->holder,
 						   protection->owner, spared, settings->table,
 						   settings->fail_closed_metric);
-	vti_strings_destroy(spared);
-	vti_strings_destroy(prefixes);
+	spared->destroy_offset(spared, offsetof(vti_prefix_t, destroy));
+	prefixes->destroy_offset(prefixes, offsetof(vti_prefix_t, destroy));
 	vti_config_destroy(settings);
 }
 

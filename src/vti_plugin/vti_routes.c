@@ -5,6 +5,7 @@
 
 #include "vti_routes.h"
 #include "vti_ledger.h"
+#include "vti_prefix.h"
 #include "vti_route_netlink.h"
 
 #include <collections/hashtable.h>
@@ -21,7 +22,7 @@ struct device_t {
 	/** interface name, hashtable key */
 	char name[IFNAMSIZ];
 
-	/** addresses, "ADDR/LEN" strings */
+	/** addresses, vti_prefix_t* */
 	linked_list_t *addresses;
 };
 
@@ -52,17 +53,22 @@ struct private_vti_routes_t {
 /**
  * Add an address to a device, or remove it.
  */
-static void change_address(private_vti_routes_t *this, char *prefix,
+static void change_address(private_vti_routes_t *this, vti_prefix_t *prefix,
 						   int ifindex, char *name, bool add)
 {
+	host_t *host = prefix->get_address(prefix);
+	chunk_t bytes = host->get_address(host);
+	char str[VTI_PREFIX_STRLEN];
 	struct rtnl_addr *addr;
 	struct nl_addr *local;
 	int err;
 
-	if (nl_addr_parse(prefix, AF_UNSPEC, &local) < 0)
+	local = nl_addr_build(prefix->get_family(prefix), bytes.ptr, bytes.len);
+	if (!local)
 	{
 		return;
 	}
+	nl_addr_set_prefixlen(local, prefix->get_length(prefix));
 	addr = rtnl_addr_alloc();
 	rtnl_addr_set_ifindex(addr, ifindex);
 	rtnl_addr_set_family(addr, nl_addr_get_family(local));
@@ -74,8 +80,8 @@ static void change_address(private_vti_routes_t *this, char *prefix,
 	rtnl_addr_put(addr);
 	if (err < 0 && add)
 	{
-		DBG1(DBG_KNL, "vti: %s: adding address %s failed: %s", name, prefix,
-			 nl_geterror(err));
+		DBG1(DBG_KNL, "vti: %s: adding address %s failed: %s", name,
+			 prefix->print(prefix, str, sizeof(str)), nl_geterror(err));
 	}
 }
 
@@ -99,11 +105,11 @@ static device_t *get_device(private_vti_routes_t *this, char *name)
 }
 
 /**
- * Whether a list of strings holds one.
+ * Whether a list of prefixes holds one.
  */
-static bool has_string(linked_list_t *list, char *str)
+static bool has_prefix(linked_list_t *list, vti_prefix_t *prefix)
 {
-	return list->find_first(list, linked_list_match_str, NULL, str);
+	return list->find_first(list, vti_prefix_match, NULL, prefix);
 }
 
 /**
@@ -114,25 +120,26 @@ static void align_addresses(private_vti_routes_t *this, device_t *device,
 {
 	enumerator_t *enumerator;
 	linked_list_t *wanted = spec->cfg->addresses;
-	char *prefix;
+	vti_prefix_t *prefix;
 
 	enumerator = device->addresses->create_enumerator(device->addresses);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!has_string(wanted, prefix))
+		if (!has_prefix(wanted, prefix))
 		{
 			change_address(this, prefix, ifindex, device->name, FALSE);
 			device->addresses->remove_at(device->addresses, enumerator);
-			free(prefix);
+			prefix->destroy(prefix);
 		}
 	}
 	enumerator->destroy(enumerator);
 	enumerator = wanted->create_enumerator(wanted);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!has_string(device->addresses, prefix))
+		if (!has_prefix(device->addresses, prefix))
 		{
-			device->addresses->insert_last(device->addresses, strdup(prefix));
+			device->addresses->insert_last(device->addresses,
+										   prefix->clone(prefix));
 			change_address(this, prefix, ifindex, device->name, TRUE);
 		}
 		else if (came_up)
@@ -158,7 +165,8 @@ METHOD(vti_routes_t, apply, void,
  */
 static void device_destroy(device_t *device)
 {
-	device->addresses->destroy_function(device->addresses, free);
+	device->addresses->destroy_offset(device->addresses,
+									  offsetof(vti_prefix_t, destroy));
 	free(device);
 }
 

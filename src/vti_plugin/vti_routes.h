@@ -62,7 +62,7 @@ struct vti_routes_t {
 	 *
 	 * @param holder	name of the protection
 	 * @param owner		connection and child, "conn/child"
-	 * @param prefixes	"NET/LEN" strings
+	 * @param prefixes	vti_prefix_t*
 	 * @param table		routing table
 	 * @param metric	metric of the blackholes
 	 */

@@ -5,7 +5,6 @@
 
 #include "vti_tunnels.h"
 #include "vti_prefixes.h"
-#include "vti_strings.h"
 
 #include <collections/array.h>
 #include <collections/hashtable.h>
@@ -142,7 +141,8 @@ vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 		.child = strdup(sa->child),
 		.peer = strdup(sa->peer ?: ""),
 		.cfg = vti_config_clone(sa->cfg),
-		.remote_ts = vti_strings_clone(sa->remote_ts),
+		.remote_ts = sa->remote_ts->clone_offset(sa->remote_ts,
+											offsetof(vti_prefix_t, clone)),
 		.overhead = sa->overhead,
 	);
 	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
@@ -160,7 +160,8 @@ void vti_sa_destroy(vti_sa_t *sa)
 	free(sa->child);
 	free(sa->peer);
 	vti_config_destroy(sa->cfg);
-	vti_strings_destroy(sa->remote_ts);
+	sa->remote_ts->destroy_offset(sa->remote_ts,
+								  offsetof(vti_prefix_t, destroy));
 	free(sa);
 }
 
@@ -234,7 +235,7 @@ static linked_list_t *spare_endpoints(tunnel_t *tunnel, linked_list_t *routes)
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									tunnel->spec.remote, tunnel->spec.owner,
 									name_of(tunnel));
-		vti_strings_destroy(routes);
+		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
 		return spared;
 	}
 	enumerator = array_create_enumerator(tunnel->sas);
@@ -243,11 +244,22 @@ static linked_list_t *spare_endpoints(tunnel_t *tunnel, linked_list_t *routes)
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									sa->remote, tunnel->spec.owner,
 									name_of(tunnel));
-		vti_strings_destroy(routes);
+		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
 		routes = spared;
 	}
 	enumerator->destroy(enumerator);
 	return routes;
+}
+
+/**
+ * Free a tunnel's prefixes to route, if any.
+ */
+static void routes_destroy(linked_list_t *routes)
+{
+	if (routes)
+	{
+		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
+	}
 }
 
 /**
@@ -269,7 +281,9 @@ static bool update_routes(tunnel_t *tunnel)
 			routes = linked_list_create();
 			break;
 		case VTI_ROUTES_LIST:
-			routes = vti_strings_clone(tunnel->spec.cfg->route_list);
+			routes = tunnel->spec.cfg->route_list->clone_offset(
+								tunnel->spec.cfg->route_list,
+								offsetof(vti_prefix_t, clone));
 			break;
 		case VTI_ROUTES_REMOTE_TS:
 		default:
@@ -281,15 +295,17 @@ static bool update_routes(tunnel_t *tunnel)
 			enumerator = array_create_enumerator(tunnel->sas);
 			while (enumerator->enumerate(enumerator, &sa))
 			{
-				vti_strings_merge(routes, sa->remote_ts);
+				vti_prefixes_merge(routes, sa->remote_ts);
 			}
 			enumerator->destroy(enumerator);
 			break;
 	}
 	/* the tunnel's own outer addresses stay on the underlay */
 	routes = spare_endpoints(tunnel, routes);
-	changed = !vti_strings_equal(tunnel->spec.routes, routes);
-	vti_strings_destroy(tunnel->spec.routes);
+	changed = !tunnel->spec.routes ||
+			  !routes->equals_offset(routes, tunnel->spec.routes,
+									 offsetof(vti_prefix_t, equals));
+	routes_destroy(tunnel->spec.routes);
 	tunnel->spec.routes = routes;
 	return changed;
 }
@@ -416,7 +432,7 @@ static void tunnel_destroy(tunnel_t *tunnel)
 {
 	free(tunnel->reason);
 	tunnel_clear_target(tunnel);
-	vti_strings_destroy(tunnel->spec.routes);
+	routes_destroy(tunnel->spec.routes);
 	array_destroy_function(tunnel->sas, (void*)vti_sa_destroy, NULL);
 	free(tunnel);
 }
@@ -1507,15 +1523,16 @@ METHOD(vti_tunnels_t, sweep, void,
 	tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
-	all = vti_strings_clone(owners);
+	all = linked_list_create_from_enumerator(
+								owners->create_enumerator(owners));
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		all->insert_last(all, strdup(tunnel->spec.owner));
+		all->insert_last(all, tunnel->spec.owner);
 	}
 	enumerator->destroy(enumerator);
 	this->link->sweep(this->link, all);
-	vti_strings_destroy(all);
+	all->destroy(all);
 	this->mutex->unlock(this->mutex);
 }
 

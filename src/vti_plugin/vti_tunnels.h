@@ -51,7 +51,7 @@ struct vti_sa_t {
 	/** settings of its VTI */
 	vti_config_t *cfg;
 
-	/** its remote traffic selectors, "NET/LEN" strings */
+	/** its remote traffic selectors, vti_prefix_t* */
 	linked_list_t *remote_ts;
 
 	/** ESP overhead of its algorithms */
@@ -217,7 +217,7 @@ struct vti_tunnels_t {
 	 *
 	 * @param holder	name of the protection
 	 * @param owner		connection and child, "conn/child"
-	 * @param prefixes	"NET/LEN" strings, empty to let them go
+	 * @param prefixes	vti_prefix_t*, empty to let them go
 	 * @param table		routing table
 	 * @param metric	metric of the blackholes
 	 */

@@ -23,6 +23,7 @@
 #include <library.h>
 
 #include "vti_config.h"
+#include "vti_prefix.h"
 
 /** The settings an input sets, in the order of its lines */
 static char *names[] = {
@@ -90,16 +91,18 @@ static bool valid_name(char *name)
 }
 
 /**
- * Join a list of strings with ", ".
+ * Join a list of prefixes, printed, with ", ".
  */
 static char *join(linked_list_t *list)
 {
 	enumerator_t *enumerator;
-	char *str, *joined = strdup(""), *next;
+	vti_prefix_t *prefix;
+	char str[VTI_PREFIX_STRLEN], *joined = strdup(""), *next;
 
 	enumerator = list->create_enumerator(list);
-	while (enumerator->enumerate(enumerator, &str))
+	while (enumerator->enumerate(enumerator, &prefix))
 	{
+		prefix->print(prefix, str, sizeof(str));
 		if (asprintf(&next, "%s%s%s", joined, *joined ? ", " : "", str) < 0)
 		{
 			abort();

@@ -4,6 +4,7 @@
  */
 
 #include "mock_link.h"
+#include "vti_prefix.h"
 
 #include <collections/linked_list.h>
 
@@ -44,9 +45,9 @@ static void record(private_mock_link_t *this, char *fmt, ...)
 METHOD(vti_link_t, set, vti_link_result_t,
 	private_mock_link_t *this, vti_link_spec_t *spec, bool up)
 {
-	char routes[256] = "";
+	char routes[256] = "", str[VTI_PREFIX_STRLEN];
 	enumerator_t *enumerator;
-	char *prefix;
+	vti_prefix_t *prefix;
 	size_t len = 0;
 
 	if (this->failing && streq(this->failing, spec->cfg->name))
@@ -57,7 +58,8 @@ METHOD(vti_link_t, set, vti_link_result_t,
 	enumerator = spec->routes->create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		len += snprintf(routes + len, sizeof(routes) - len, " %s", prefix);
+		len += snprintf(routes + len, sizeof(routes) - len, " %s",
+						prefix->print(prefix, str, sizeof(str)));
 	}
 	enumerator->destroy(enumerator);
 	record(this, "set %s %s key %u %H %H %s%s", spec->cfg->name,
@@ -76,15 +78,16 @@ METHOD(vti_link_t, protect, void,
 	private_mock_link_t *this, char *holder, char *owner,
 	linked_list_t *prefixes, uint32_t table, uint32_t metric)
 {
-	char list[256] = "";
+	char list[256] = "", str[VTI_PREFIX_STRLEN];
 	enumerator_t *enumerator;
-	char *prefix;
+	vti_prefix_t *prefix;
 	size_t len = 0;
 
 	enumerator = prefixes->create_enumerator(prefixes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		len += snprintf(list + len, sizeof(list) - len, " %s", prefix);
+		len += snprintf(list + len, sizeof(list) - len, " %s",
+						prefix->print(prefix, str, sizeof(str)));
 	}
 	enumerator->destroy(enumerator);
 	record(this, "protect %s table %u metric %u%s", holder, table, metric,

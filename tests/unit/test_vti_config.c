@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "vti_config.h"
+#include "vti_prefix.h"
 
 /** Log lines kept for a test */
 #define MAX_LINES 16
@@ -94,19 +95,28 @@ static void left_out(char *name, char *entry, char *form)
 	vti_config_destroy(cfg);
 }
 
+/** The first entry of a list of prefixes, printed */
+static char *first(linked_list_t *list)
+{
+	static char str[VTI_PREFIX_STRLEN];
+	vti_prefix_t *prefix = NULL;
+
+	list->get_first(list, (void**)&prefix);
+	assert_non_null(prefix);
+	return prefix->print(prefix, str, sizeof(str));
+}
+
 /** Assert that a list setting takes an entry, in its canonical form */
 static void taken(char *name, char *entry, char *canonical)
 {
 	vti_config_t *cfg;
 	linked_list_t *list;
-	char *str = NULL;
 
 	cfg = resolve_with(name, entry);
 	list = streq(name, "routes") ? cfg->route_list : cfg->addresses;
 	assert_int_equal(line_count, 0);
 	assert_int_equal(list->get_count(list), 1);
-	list->get_first(list, (void**)&str);
-	assert_string_equal(str, canonical);
+	assert_string_equal(first(list), canonical);
 	vti_config_destroy(cfg);
 }
 
@@ -131,15 +141,6 @@ static void mtu_refused(char *value)
 	logged_once("charon.plugins.vti.mtu = '", value,
 				"expected auto or a number from 68 to 65495; using auto");
 	vti_config_destroy(cfg);
-}
-
-/** The first entry of a list of strings */
-static char *first(linked_list_t *list)
-{
-	char *str = NULL;
-
-	list->get_first(list, (void**)&str);
-	return str;
 }
 
 /** Without settings: vti<key>, automatic MTU, no routes, admin down */
@@ -356,7 +357,17 @@ static void test_clone_equals(void **state)
 	assert_false(vti_config_equals(cfg, clone));
 	vti_config_destroy(clone);
 	clone = vti_config_clone(cfg);
-	clone->addresses->insert_last(clone->addresses, strdup("10.0.0.1/32"));
+	clone->addresses->insert_last(clone->addresses,
+								  vti_prefix_create_from_string("10.0.0.1/32"));
+	assert_false(vti_config_equals(cfg, clone));
+	vti_config_destroy(clone);
+	/* the same address with another length is another entry */
+	clone = vti_config_clone(cfg);
+	clone->addresses->destroy_offset(clone->addresses,
+									 offsetof(vti_prefix_t, destroy));
+	clone->addresses = linked_list_create_with_items(
+							vti_prefix_create_from_string("169.254.0.1/29"),
+							NULL);
 	assert_false(vti_config_equals(cfg, clone));
 	vti_config_destroy(clone);
 	vti_config_destroy(cfg);

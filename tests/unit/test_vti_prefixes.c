@@ -4,7 +4,7 @@
  *
  * Unit tests of what may be routed into a VTI: negotiated selectors within
  * the configured ones, as exact CIDR blocks, never covering the tunnel's
- * own outer addresses.
+ * own outer addresses; and of the typed prefix they travel as.
  */
 
 #include <stdarg.h>
@@ -103,8 +103,26 @@ static void ts_free(linked_list_t *list)
 	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
 }
 
-/** A list of strings, NULL-terminated arguments */
-static linked_list_t *strings(char *first, ...)
+/** A prefix that parses */
+static vti_prefix_t *prefix(char *str)
+{
+	vti_prefix_t *prefix = vti_prefix_create_from_string(str);
+
+	if (!prefix)
+	{
+		fail_msg("'%s' does not parse", str);
+	}
+	return prefix;
+}
+
+/** Free a list of prefixes */
+static void prefixes_free(linked_list_t *list)
+{
+	list->destroy_offset(list, offsetof(vti_prefix_t, destroy));
+}
+
+/** A list of prefixes, NULL-terminated arguments */
+static linked_list_t *prefixes(char *first, ...)
 {
 	linked_list_t *list = linked_list_create();
 	va_list args;
@@ -113,27 +131,29 @@ static linked_list_t *strings(char *first, ...)
 	va_start(args, first);
 	for (str = first; str; str = va_arg(args, char*))
 	{
-		list->insert_last(list, strdup(str));
+		list->insert_last(list, prefix(str));
 	}
 	va_end(args);
 	return list;
 }
 
-/** Assert a list of strings joined by spaces, and free it */
+/** Assert a list of prefixes printed and joined by spaces, and free it */
 static void assert_list(linked_list_t *list, const char *expected)
 {
 	enumerator_t *enumerator;
-	char joined[1024] = "", *str;
+	char joined[1024] = "", str[VTI_PREFIX_STRLEN];
+	vti_prefix_t *prefix;
 	size_t len = 0;
 
 	enumerator = list->create_enumerator(list);
-	while (enumerator->enumerate(enumerator, &str))
+	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		len += snprintf(joined + len, sizeof(joined) - len, "%s%s",
-						len ? " " : "", str);
+						len ? " " : "", prefix->print(prefix, str,
+													  sizeof(str)));
 	}
 	enumerator->destroy(enumerator);
-	list->destroy_function(list, free);
+	prefixes_free(list);
 	assert_string_equal(joined, expected);
 }
 
@@ -183,7 +203,7 @@ static linked_list_t *routed(linked_list_t *negotiated,
 	return list;
 }
 
-/** Kept from a list of strings between two outer addresses */
+/** Kept from a list of prefixes between two outer addresses */
 static linked_list_t *spared(linked_list_t *prefixes, char *local,
 							 char *remote)
 {
@@ -192,7 +212,7 @@ static linked_list_t *spared(linked_list_t *prefixes, char *local,
 	linked_list_t *list;
 
 	list = vti_prefixes_spare_endpoints(prefixes, l, r, "lab/net", "vti15");
-	prefixes->destroy_function(prefixes, free);
+	prefixes_free(prefixes);
 	l->destroy(l);
 	r->destroy(r);
 	return list;
@@ -280,7 +300,7 @@ static void test_zero_networks(void **state)
  *  line; the IPv6 one covers no endpoint and is routed */
 static void test_default_route_ipv4_outer(void **state)
 {
-	assert_list(spared(strings("0.0.0.0/0", "::/0", NULL),
+	assert_list(spared(prefixes("0.0.0.0/0", "::/0", NULL),
 					   "10.9.0.1", "10.9.0.2"), "::/0");
 	assert_logged(1, "vti: vti15 (lab/net): not routing the default route "
 				  "0.0.0.0/0 into the VTI: it would carry the tunnel's own "
@@ -293,7 +313,7 @@ static void test_default_route_ipv4_outer(void **state)
 /** Over an IPv6 outer, it is the other way round */
 static void test_default_route_ipv6_outer(void **state)
 {
-	assert_list(spared(strings("0.0.0.0/0", "::/0", "::/1", "8000::/1", NULL),
+	assert_list(spared(prefixes("0.0.0.0/0", "::/0", "::/1", "8000::/1", NULL),
 					   "fd00:9::1", "fd00:9::2"), "0.0.0.0/0 ::/1");
 	assert_logged(2, "not routing the default route ::/0 into the VTI: it "
 				  "would carry the tunnel's own IKE and ESP packets to "
@@ -305,7 +325,7 @@ static void test_default_route_ipv6_outer(void **state)
 /** A prefix that covers the local outer address is refused too */
 static void test_local_covered(void **state)
 {
-	assert_list(spared(strings("10.9.0.0/16", "10.1.0.0/16", NULL),
+	assert_list(spared(prefixes("10.9.0.0/16", "10.1.0.0/16", NULL),
 					   "10.9.0.1", "192.0.2.2"), "10.1.0.0/16");
 	assert_logged(1, "not routing 10.9.0.0/16 into the VTI: it covers the "
 				  "local outer address 10.9.0.1");
@@ -344,18 +364,221 @@ static void test_ports(void **state)
 				  "inside the child's remote_ts (10.1.0.0/16[tcp])");
 }
 
-/** Entries of the routes setting: without length, with host bits, and
- *  unparseable ones, which are left to the driver */
+/** Host routes and prefixes with host bits are judged by their network */
 static void test_list_entries(void **state)
 {
-	assert_list(spared(strings("10.9.0.2", "10.9.0.77/24", "bogus",
-							   "10.9.1.0/24", "10.9.0.3", NULL),
+	assert_list(spared(prefixes("10.9.0.2/32", "10.9.0.77/24", "10.9.1.0/24",
+								"10.9.0.3/32", NULL),
 					   "10.9.0.1", "10.9.0.2"),
-				"bogus 10.9.1.0/24 10.9.0.3");
-	assert_logged(2, "not routing 10.9.0.2 into the VTI: it covers the "
+				"10.9.1.0/24 10.9.0.3/32");
+	assert_logged(2, "not routing 10.9.0.2/32 into the VTI: it covers the "
 				  "peer's outer address 10.9.0.2",
 				  "not routing 10.9.0.77/24 into the VTI: it covers the "
 				  "peer's outer address 10.9.0.2");
+}
+
+/** Duplicates from several selectors are routed once */
+static void test_duplicates(void **state)
+{
+	assert_list(routed(ts_list("10.1.0.0/16", "10.1.0.0-10.1.255.255",
+							   "10.1.0.0/16 6 80", NULL),
+					   ts_list("10.0.0.0/8", NULL)),
+				"10.1.0.0/16");
+	assert_logged(0);
+}
+
+/** Merging adds copies of what the list lacks, in order */
+static void test_merge(void **state)
+{
+	linked_list_t *into = prefixes("10.1.0.0/16", "fd00::/64", NULL);
+	linked_list_t *from = prefixes("10.2.0.0/16", "10.1.0.0/16",
+								   "fd00::/64", "fd00::/48", NULL);
+
+	vti_prefixes_merge(into, from);
+	prefixes_free(from);
+	assert_list(into, "10.1.0.0/16 fd00::/64 10.2.0.0/16 fd00::/48");
+}
+
+/** Parsing is strict: a literal address, a slash, decimal digits within
+ *  the family's bits; the address keeps its host bits */
+static void test_prefix_parse(void **state)
+{
+	char *bad[] = {
+		"10.1.0.0", "10.1.0.0/", "/16", "10.1.0.0/33", "fd00::/129",
+		"10.1.0.0/-1", "10.1.0.0/+16", "10.1.0.0/16x", "10.1.0.0/ 16",
+		"10.1.0/16", "%any/0", "%any6/0", "host.example/24", "fd00::/x",
+		"10.1.0.0/16/8", "", "10.1.0.0/99999999999",
+	};
+	char str[VTI_PREFIX_STRLEN];
+	host_t *addr;
+	vti_prefix_t *p;
+	size_t i;
+
+	for (i = 0; i < countof(bad); i++)
+	{
+		p = vti_prefix_create_from_string(bad[i]);
+		if (p)
+		{
+			fail_msg("'%s' parsed as %s", bad[i],
+					 p->print(p, str, sizeof(str)));
+		}
+	}
+	p = prefix("169.254.15.1/30");
+	assert_int_equal(p->get_family(p), AF_INET);
+	assert_int_equal(p->get_length(p), 30);
+	assert_string_equal(p->print(p, str, sizeof(str)), "169.254.15.1/30");
+	addr = host_create_from_string("169.254.15.1", 0);
+	assert_true(addr->ip_equals(addr, p->get_address(p)));
+	addr->destroy(addr);
+	p->destroy(p);
+	p = prefix("2001:DB8:0:0::1/032");
+	assert_int_equal(p->get_family(p), AF_INET6);
+	assert_int_equal(p->get_length(p), 32);
+	assert_string_equal(p->print(p, str, sizeof(str)), "2001:db8::1/32");
+	p->destroy(p);
+	p = prefix("0.0.0.0/0");
+	assert_string_equal(p->print(p, str, sizeof(str)), "0.0.0.0/0");
+	p->destroy(p);
+	p = prefix("::/0");
+	assert_string_equal(p->print(p, str, sizeof(str)), "::/0");
+	p->destroy(p);
+}
+
+/** The network of a prefix has its host bits cleared */
+static void test_prefix_network(void **state)
+{
+	struct {
+		char *prefix;
+		char *network;
+	} tests[] = {
+		{ "10.2.255.255/16", "10.2.0.0" },
+		{ "10.2.3.4/32", "10.2.3.4" },
+		{ "10.2.3.4/0", "0.0.0.0" },
+		{ "10.2.3.255/25", "10.2.3.128" },
+		{ "fd00:1:2:3::ffff/64", "fd00:1:2:3::" },
+		{ "fd00::1/127", "fd00::" },
+	};
+	host_t *expected;
+	vti_prefix_t *p;
+	size_t i;
+
+	for (i = 0; i < countof(tests); i++)
+	{
+		p = prefix(tests[i].prefix);
+		expected = host_create_from_string(tests[i].network, 0);
+		assert_true(expected->ip_equals(expected, p->get_network(p)));
+		expected->destroy(expected);
+		p->destroy(p);
+	}
+}
+
+/** Equal are prefixes of one address and length; copies are equal, and
+ *  find_first() finds them with vti_prefix_match() */
+static void test_prefix_equals_clone(void **state)
+{
+	vti_prefix_t *a = prefix("10.1.0.0/16"), *b, *found = NULL;
+	linked_list_t *list, *copy;
+
+	b = a->clone(a);
+	assert_ptr_not_equal(a, b);
+	assert_true(a->equals(a, b));
+	assert_true(b->equals(b, a));
+	assert_true(a->get_address(a)->ip_equals(a->get_address(a),
+											 b->get_address(b)));
+	b->destroy(b);
+	b = prefix("10.1.0.0/17");
+	assert_false(a->equals(a, b));
+	b->destroy(b);
+	b = prefix("10.1.0.1/16");
+	assert_false(a->equals(a, b));
+	b->destroy(b);
+	b = prefix("::ffff:10.1.0.0/16");
+	assert_false(a->equals(a, b));
+	b->destroy(b);
+	b = prefix("0.0.0.0/0");
+	found = prefix("::/0");
+	assert_false(b->equals(b, found));
+	found->destroy(found);
+	found = NULL;
+	b->destroy(b);
+
+	list = prefixes("fd00::/64", "10.1.0.0/16", NULL);
+	assert_true(list->find_first(list, vti_prefix_match, (void**)&found, a));
+	assert_true(found->equals(found, a));
+	a->destroy(a);
+	a = prefix("10.1.0.0/24");
+	assert_false(list->find_first(list, vti_prefix_match, NULL, a));
+	a->destroy(a);
+
+	/* lists compare and copy through the methods */
+	copy = list->clone_offset(list, offsetof(vti_prefix_t, clone));
+	assert_true(list->equals_offset(list, copy,
+									offsetof(vti_prefix_t, equals)));
+	copy->remove_last(copy, (void**)&b);
+	b->destroy(b);
+	assert_false(list->equals_offset(list, copy,
+									 offsetof(vti_prefix_t, equals)));
+	prefixes_free(copy);
+	prefixes_free(list);
+}
+
+/** A prefix covers the addresses of its family inside it; %any and other
+ *  families never */
+static void test_prefix_covers(void **state)
+{
+	struct {
+		char *prefix;
+		char *addr;
+		bool covered;
+	} tests[] = {
+		{ "10.9.0.0/16", "10.9.255.1", TRUE },
+		{ "10.9.0.0/16", "10.10.0.1", FALSE },
+		{ "10.9.0.77/24", "10.9.0.2", TRUE },
+		{ "10.9.0.2/32", "10.9.0.2", TRUE },
+		{ "10.9.0.2/32", "10.9.0.3", FALSE },
+		{ "0.0.0.0/0", "192.0.2.1", TRUE },
+		{ "0.0.0.0/0", "fd00::1", FALSE },
+		{ "0.0.0.0/0", "%any", FALSE },
+		{ "::/0", "%any6", FALSE },
+		{ "::/0", "fd00::1", TRUE },
+		{ "8000::/1", "fd00::1", TRUE },
+		{ "::/1", "fd00::1", FALSE },
+		{ "fd00:9::/64", "fd00:9::2", TRUE },
+	};
+	vti_prefix_t *p;
+	host_t *addr;
+	size_t i;
+
+	for (i = 0; i < countof(tests); i++)
+	{
+		p = prefix(tests[i].prefix);
+		addr = host_create_from_string(tests[i].addr, 0);
+		assert_non_null(addr);
+		if (p->covers(p, addr) != tests[i].covered)
+		{
+			fail_msg("%s covers %s: expected %d", tests[i].prefix,
+					 tests[i].addr, tests[i].covered);
+		}
+		addr->destroy(addr);
+		assert_false(p->covers(p, NULL));
+		p->destroy(p);
+	}
+}
+
+/** Bytes that do not fit the family or a length beyond it give none */
+static void test_prefix_create(void **state)
+{
+	u_char bytes[16] = { 10, 1, 2, 3 };
+	char str[VTI_PREFIX_STRLEN];
+	vti_prefix_t *p;
+
+	assert_null(vti_prefix_create(AF_INET, chunk_create(bytes, 16), 8));
+	assert_null(vti_prefix_create(AF_INET6, chunk_create(bytes, 4), 8));
+	assert_null(vti_prefix_create(AF_INET, chunk_create(bytes, 4), 33));
+	assert_null(vti_prefix_create(AF_UNSPEC, chunk_create(bytes, 4), 8));
+	p = vti_prefix_create(AF_INET, chunk_create(bytes, 4), 8);
+	assert_string_equal(p->print(p, str, sizeof(str)), "10.1.2.3/8");
+	p->destroy(p);
 }
 
 int main(void)
@@ -376,6 +599,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_equals_clone, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_covers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_create, setup, teardown),
 	};
 	int failed;
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "vti_tunnels.h"
+#include "vti_prefix.h"
 #include "mock_link.h"
 
 /**
@@ -50,10 +51,20 @@ static int setup(void **state)
 	return 0;
 }
 
-/** Free a list of strings */
-static void free_strings(void *list)
+/** Free a list of prefixes */
+static void free_prefixes(void *list)
 {
-	((linked_list_t*)list)->destroy_function(list, free);
+	((linked_list_t*)list)->destroy_offset(list,
+										offsetof(vti_prefix_t, destroy));
+}
+
+/** A prefix that parses */
+static vti_prefix_t *prefix(char *str)
+{
+	vti_prefix_t *prefix = vti_prefix_create_from_string(str);
+
+	assert_non_null(prefix);
+	return prefix;
 }
 
 static int teardown(void **state)
@@ -70,7 +81,7 @@ static int teardown(void **state)
 	f->c->destroy(f->c);
 	f->a2->destroy(f->a2);
 	f->cfgs->destroy_function(f->cfgs, (void*)vti_config_destroy);
-	f->ts->destroy_function(f->ts, free_strings);
+	f->ts->destroy_function(f->ts, free_prefixes);
 	free(f);
 	return 0;
 }
@@ -491,7 +502,7 @@ static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 
 	if (ts)
 	{
-		list->insert_last(list, strdup(ts));
+		list->insert_last(list, prefix(ts));
 	}
 	current->cfgs->insert_last(current->cfgs, cfg);
 	s.cfg = cfg;
@@ -563,8 +574,8 @@ static void test_routes_spare_endpoints(void **state)
 				"10.0.0.0/8 192.168.0.0/16");
 
 	list->routes = VTI_ROUTES_LIST;
-	list->route_list->insert_last(list->route_list, strdup("0.0.0.0/0"));
-	list->route_list->insert_last(list->route_list, strdup("::/0"));
+	list->route_list->insert_last(list->route_list, prefix("0.0.0.0/0"));
+	list->route_list->insert_last(list->route_list, prefix("::/0"));
 	up(f, sa_with(sa(3, 16, f->a, f->c), list, NULL));
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net ::/0");
 	l->destroy(l);
@@ -597,7 +608,7 @@ static void test_routes_list(void **state)
 	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
 
 	cfg->routes = VTI_ROUTES_LIST;
-	cfg->route_list->insert_last(cfg->route_list, strdup("10.9.9.0/24"));
+	cfg->route_list->insert_last(cfg->route_list, prefix("10.9.9.0/24"));
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.9.9.0/24");
