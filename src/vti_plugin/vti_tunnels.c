@@ -1217,12 +1217,13 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 static vti_config_t *resolve_for(private_vti_tunnels_t *this,
 								 tunnel_t *tunnel,
 								 vti_config_t *(*resolve)(char*, char*,
-														  uint32_t))
+												vti_kind_t, uint32_t))
 {
 	vti_config_t *cfg;
 	tunnel_t *other;
 
-	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.key);
+	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.cfg->kind,
+				  tunnel->spec.key);
 	if (streq(cfg->name, name_of(tunnel)))
 	{
 		return cfg;
@@ -1246,15 +1247,19 @@ static vti_config_t *resolve_for(private_vti_tunnels_t *this,
  * Give an SA the current settings.
  */
 static void resolve_sa(vti_sa_t *sa,
-					   vti_config_t *(*resolve)(char*, char*, uint32_t))
+					   vti_config_t *(*resolve)(char*, char*, vti_kind_t,
+												uint32_t))
 {
+	vti_kind_t kind = sa->cfg->kind;
+
 	vti_config_destroy(sa->cfg);
-	sa->cfg = resolve(sa->conn, sa->child, sa->key);
+	sa->cfg = resolve(sa->conn, sa->child, kind, sa->key);
 }
 
 METHOD(vti_tunnels_t, reconfigure, void,
 	private_vti_tunnels_t *this,
-	vti_config_t *(*resolve)(char *conn, char *child, uint32_t key))
+	vti_config_t *(*resolve)(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key))
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel;

@@ -202,6 +202,7 @@ struct vti_tunnels_t {
 	 */
 	void (*reconfigure)(vti_tunnels_t *this,
 						vti_config_t *(*resolve)(char *conn, char *child,
+												 vti_kind_t kind,
 												 uint32_t key));
 
 	/**

@@ -54,7 +54,7 @@ static void test_status_file(void **state)
 	sa = (vti_sa_t){
 		.id = 3, .key = 15, .local = a, .remote = b,
 		.conn = "site", .child = "net", .peer = "peer",
-		.cfg = vti_config_resolve("site", "net", 15),
+		.cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15),
 		.remote_ts = linked_list_create(),
 	};
 	start = stats->start(stats);

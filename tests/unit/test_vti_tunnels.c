@@ -87,7 +87,7 @@ static linked_list_t *empty_ts(void)
 /** Default settings for a key, freed at teardown */
 static vti_config_t *settings_for(uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve("net", "net", key);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
 
 	current->cfgs->insert_last(current->cfgs, cfg);
 	return cfg;
@@ -505,7 +505,7 @@ static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 static void test_down_action_delete(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->down_action = VTI_DOWN_ACTION_DELETE;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, NULL));
@@ -518,7 +518,7 @@ static void test_down_action_delete(void **state)
 static void test_routes_remote_ts(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
@@ -546,8 +546,8 @@ static void test_routes_remote_ts(void **state)
 static void test_routes_spare_endpoints(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
-	vti_config_t *list = vti_config_resolve("net", "net", 16);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_config_t *list = vti_config_resolve("net", "net", VTI_KIND_VTI, 16);
 	host_t *l = host_create_from_string("172.16.0.1", 500);
 	host_t *r = host_create_from_string("172.16.0.2", 500);
 
@@ -575,7 +575,7 @@ static void test_routes_spare_endpoints(void **state)
 static void test_rekey_new_selectors(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
@@ -594,7 +594,7 @@ static void test_rekey_new_selectors(void **state)
 static void test_routes_list(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_LIST;
 	cfg->route_list->insert_last(cfg->route_list, strdup("10.9.9.0/24"));
@@ -610,8 +610,8 @@ static void test_routes_list(void **state)
 static void test_name_collision(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg15 = vti_config_resolve("net", "net", 15);
-	vti_config_t *cfg16 = vti_config_resolve("net", "net", 16);
+	vti_config_t *cfg15 = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_config_t *cfg16 = vti_config_resolve("net", "net", VTI_KIND_VTI, 16);
 
 	assert_true(vti_config_expand_name("tun0", 15, cfg15->name));
 	assert_true(vti_config_expand_name("tun0", 16, cfg16->name));
@@ -623,9 +623,10 @@ static void test_name_collision(void **state)
 }
 
 /** Changed settings reach existing tunnels; a new name makes a new device */
-static vti_config_t *renamed(char *conn, char *child, uint32_t key)
+static vti_config_t *renamed(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	vti_config_expand_name("ipsec%k", key, cfg->name);
 	return cfg;
@@ -660,9 +661,10 @@ static void test_unknown_sa(void **state)
 
 /** Changed settings cannot give two devices one name: the tunnel whose
  *  new name is taken keeps its own */
-static vti_config_t *same_name(char *conn, char *child, uint32_t key)
+static vti_config_t *same_name(char *conn, char *child, vti_kind_t kind,
+							   uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	vti_config_expand_name("tun0", key, cfg->name);
 	return cfg;
