@@ -1405,6 +1405,7 @@ static vti_tunnel_status_t *status_of(tunnel_t *tunnel)
 	vti_tunnel_status_t *status;
 
 	INIT(status,
+		.kind = tunnel->spec.cfg->kind,
 		.key = tunnel->spec.key,
 		.state = sa_count(tunnel) ? "up"
 									: tunnel->idle_since ? "waiting" : "down",

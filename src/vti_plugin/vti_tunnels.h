@@ -99,7 +99,10 @@ struct vti_tunnel_status_t {
 	/** interface name */
 	char name[IFNAMSIZ];
 
-	/** VTI key */
+	/** kind of the device */
+	vti_kind_t kind;
+
+	/** VTI key, or the if_id of an XFRM interface */
 	uint32_t key;
 
 	/** "up", "down", or "waiting" (down, for a spoke's successor) */

@@ -63,9 +63,9 @@ static void test_status_file(void **state)
 	status->write(status, FALSE);
 	text = slurp(path);
 	assert_true(strpfx(text, "# name\tkey\tstate\towner\tsas\tup_since\t"
-					   "last_change\treason\n"));
+					   "last_change\treason\tkind\n"));
 	assert_non_null(strstr(text, "\nvti15\t15\tup\tsite/net\t1\t"));
-	assert_non_null(strstr(text, "\tCHILD_SA net{3} installed\n"));
+	assert_non_null(strstr(text, "\tCHILD_SA net{3} installed\tvti\n"));
 	assert_non_null(strstr(text, "\n# hooks count=1 median_ns="));
 	free(text);
 
@@ -73,7 +73,7 @@ static void test_status_file(void **state)
 	status->write(status, FALSE);
 	text = slurp(path);
 	assert_non_null(strstr(text, "\nvti15\t15\tdown\tsite/net\t0\t0\t"));
-	assert_non_null(strstr(text, "\tlast CHILD_SA net{3} gone\n"));
+	assert_non_null(strstr(text, "\tlast CHILD_SA net{3} gone\tvti\n"));
 	free(text);
 
 	free(link->next_call(link));
