@@ -571,9 +571,25 @@ static void resolve_down_action(scope_t *scope, vti_config_t *cfg)
 	}
 }
 
-/*
- * Described in header
+/**
+ * Resolve the device's remote address: the peer's or any.
  */
+static void resolve_remote(scope_t *scope, vti_config_t *cfg)
+{
+	char *value, path[PATH_LEN];
+
+	value = lookup(scope, "remote", path);
+	cfg->remote = VTI_REMOTE_PEER;
+	if (value && strcaseeq(value, "any"))
+	{
+		cfg->remote = VTI_REMOTE_ANY;
+	}
+	else if (value && !strcaseeq(value, "peer"))
+	{
+		complain(scope, path, value, "peer or any", "peer");
+	}
+}
+
 /**
  * Resolve the settings of a tunnel, logging the bad values of the protect
  * setting or of the others.
@@ -603,6 +619,7 @@ static vti_config_t *resolve(char *conn, char *child, vti_kind_t kind,
 								UINT32_MAX, DEFAULT_FAIL_CLOSED_METRIC,
 								"a number from 0 to 4294967295");
 	resolve_down_action(&scope, cfg);
+	resolve_remote(&scope, cfg);
 	resolve_protect(&scope, cfg);
 	return cfg;
 }
@@ -661,7 +678,8 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 		   a->table == b->table && a->metric == b->metric &&
 		   a->fail_closed == b->fail_closed &&
 		   a->fail_closed_metric == b->fail_closed_metric &&
-		   a->down_action == b->down_action && a->protect == b->protect &&
+		   a->down_action == b->down_action && a->remote == b->remote &&
+		   a->protect == b->protect &&
 		   vti_strings_equal(a->protect_list, b->protect_list);
 }
 

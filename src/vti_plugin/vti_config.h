@@ -20,6 +20,7 @@ typedef enum vti_kind_t vti_kind_t;
 typedef enum vti_route_mode_t vti_route_mode_t;
 typedef enum vti_protect_mode_t vti_protect_mode_t;
 typedef enum vti_down_action_t vti_down_action_t;
+typedef enum vti_remote_t vti_remote_t;
 
 /**
  * Which kind of device a tunnel gets.
@@ -76,6 +77,17 @@ enum vti_down_action_t {
 };
 
 /**
+ * Which remote address a VTI has.
+ */
+enum vti_remote_t {
+	/** the peer's: one device per pair of endpoints */
+	VTI_REMOTE_PEER,
+	/** none (any): one device on the local address, shared by the SAs of
+	 *  every peer with its key */
+	VTI_REMOTE_ANY,
+};
+
+/**
  * Settings of one tunnel's VTI, resolved from strongswan.conf.
  */
 struct vti_config_t {
@@ -112,6 +124,9 @@ struct vti_config_t {
 
 	/** what to do when the last CHILD_SA goes */
 	vti_down_action_t down_action;
+
+	/** the device's remote address: the peer's, or any (shared device) */
+	vti_remote_t remote;
 
 	/** which prefixes to protect with blackholes from config load on */
 	vti_protect_mode_t protect;

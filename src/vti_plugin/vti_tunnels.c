@@ -190,6 +190,67 @@ static vti_sa_t *newest_sa(tunnel_t *tunnel)
 }
 
 /**
+ * Whether an SA's settings give it a device shared by the SAs of every peer
+ * with its key (remote = any; fixed keys only).
+ */
+static bool sa_shares_device(vti_sa_t *sa)
+{
+	return !sa->dynamic && sa->cfg->remote == VTI_REMOTE_ANY;
+}
+
+/**
+ * Whether a tunnel's device is shared by the SAs of every peer with its key.
+ */
+static bool tunnel_shared(tunnel_t *tunnel)
+{
+	return !tunnel->dynamic && tunnel->spec.cfg->remote == VTI_REMOTE_ANY;
+}
+
+/**
+ * The device's remote address for an SA with a peer address: the peer's,
+ * or any for a shared device.
+ */
+static host_t *device_remote(vti_sa_t *sa, host_t *remote)
+{
+	if (sa_shares_device(sa))
+	{
+		return host_create_any(remote->get_family(remote));
+	}
+	return remote->clone(remote);
+}
+
+/**
+ * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
+ * a shared device, those of every peer.
+ */
+static linked_list_t *spare_endpoints(tunnel_t *tunnel, linked_list_t *routes)
+{
+	enumerator_t *enumerator;
+	linked_list_t *spared;
+	vti_sa_t *sa;
+
+	if (!tunnel_shared(tunnel))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
+									tunnel->spec.remote, tunnel->spec.owner,
+									name_of(tunnel));
+		vti_strings_destroy(routes);
+		return spared;
+	}
+	enumerator = array_create_enumerator(tunnel->sas);
+	while (enumerator->enumerate(enumerator, &sa))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
+									sa->remote, tunnel->spec.owner,
+									name_of(tunnel));
+		vti_strings_destroy(routes);
+		routes = spared;
+	}
+	enumerator->destroy(enumerator);
+	return routes;
+}
+
+/**
  * Work out the prefixes to route through a tunnel's device, never one that
  * covers its outer addresses. With routes from the traffic selectors and no
  * SAs left, the last ones stay, so that they can be blackholed and restored.
@@ -198,7 +259,7 @@ static vti_sa_t *newest_sa(tunnel_t *tunnel)
 static bool update_routes(tunnel_t *tunnel)
 {
 	enumerator_t *enumerator;
-	linked_list_t *routes, *spared;
+	linked_list_t *routes;
 	vti_sa_t *sa;
 	bool changed;
 
@@ -226,11 +287,7 @@ static bool update_routes(tunnel_t *tunnel)
 			break;
 	}
 	/* the tunnel's own outer addresses stay on the underlay */
-	spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
-										  tunnel->spec.remote,
-										  tunnel->spec.owner, name_of(tunnel));
-	vti_strings_destroy(routes);
-	routes = spared;
+	routes = spare_endpoints(tunnel, routes);
 	changed = !vti_strings_equal(tunnel->spec.routes, routes);
 	vti_strings_destroy(tunnel->spec.routes);
 	tunnel->spec.routes = routes;
@@ -242,8 +299,17 @@ static bool update_routes(tunnel_t *tunnel)
  */
 static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
 {
-	return tunnel->spec.local->ip_equals(tunnel->spec.local, sa->local) &&
-		   tunnel->spec.remote->ip_equals(tunnel->spec.remote, sa->remote);
+	host_t *remote = tunnel->spec.remote;
+
+	if (!tunnel->spec.local->ip_equals(tunnel->spec.local, sa->local))
+	{
+		return FALSE;
+	}
+	if (sa_shares_device(sa))
+	{
+		return remote->is_anyaddr(remote);
+	}
+	return remote->ip_equals(remote, sa->remote);
 }
 
 /**
@@ -283,7 +349,7 @@ static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
 	}
 	tunnel_clear_target(tunnel);
 	tunnel->spec.local = sa->local->clone(sa->local);
-	tunnel->spec.remote = sa->remote->clone(sa->remote);
+	tunnel->spec.remote = device_remote(sa, sa->remote);
 	tunnel->conn = strdup(sa->conn);
 	tunnel->child = strdup(sa->child);
 	tunnel->peer = strdup(sa->peer ?: "");
@@ -599,6 +665,13 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 	retire_idle_twins(this, tunnel, sa);
 	if (!tunnel)
 	{
+		if (sa->dynamic && sa->cfg->remote == VTI_REMOTE_ANY)
+		{
+			DBG1(DBG_CFG, "vti: %s/%s: remote = any is ignored for %%unique "
+				 "marks, each peer gets a VTI of its own; give the child a "
+				 "fixed mark to share one VTI among peers", sa->conn,
+				 sa->child);
+		}
 		tunnel = tunnel_create(sa);
 		this->tunnels->put(this->tunnels, num_key(sa->key), tunnel);
 	}
@@ -1033,39 +1106,58 @@ static bool all_move(tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
 }
 
 /**
- * Move a tunnel's device and SAs to new endpoints, in place.
+ * Move a tunnel's moving SAs to new endpoints, and its device with them.
  */
 static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 						vti_sa_move_t *moves, u_int count, host_t *local,
 						host_t *remote)
 {
 	vti_overhead_t overhead = tunnel->spec.overhead;
+	vti_sa_move_t *move;
+	host_t *device;
 	vti_sa_t *sa;
 	int i;
 
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		sa_move(sa, local, remote, find_move(moves, count, sa->id));
+		move = find_move(moves, count, sa->id);
+		if (move)
+		{
+			sa_move(sa, local, remote, move);
+		}
 	}
 	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
 	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
 		   sizeof(tunnel->spec.underlay));
+	device = tunnel_shared(tunnel) ? host_create_any(remote->get_family(remote))
+								   : remote->clone(remote);
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
-		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
+		tunnel->spec.remote->ip_equals(tunnel->spec.remote, device) &&
 		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
 	{
+		device->destroy(device);
 		return;
 	}
 	DBG1(DBG_CFG, "vti: %s moves from %H === %H to %H === %H",
 		 name_of(tunnel), tunnel->spec.local, tunnel->spec.remote,
-		 local, remote);
+		 local, device);
 	tunnel->spec.local->destroy(tunnel->spec.local);
 	tunnel->spec.remote->destroy(tunnel->spec.remote);
 	tunnel->spec.local = local->clone(local);
-	tunnel->spec.remote = remote->clone(remote);
-	tunnel_note(tunnel, TRUE, "moved to %H === %H", local, remote);
+	tunnel->spec.remote = device;
+	tunnel_note(tunnel, TRUE, "moved to %H === %H", local, device);
 	tunnel_apply(this, tunnel, TRUE);
+}
+
+/**
+ * Whether a tunnel's device stays where it is when some of its SAs move to
+ * a new local address: a shared device, and the local address is its own.
+ */
+static bool moves_in_place(tunnel_t *tunnel, host_t *local)
+{
+	return tunnel_shared(tunnel) &&
+		   tunnel->spec.local->ip_equals(tunnel->spec.local, local);
 }
 
 /**
@@ -1172,7 +1264,7 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	tunnels = moving_tunnels(this, moves, count);
 	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
 	{
-		if (all_move(tunnel, moves, count))
+		if (all_move(tunnel, moves, count) || moves_in_place(tunnel, local))
 		{
 			tunnel_move(this, tunnel, moves, count, local, remote);
 		}
@@ -1187,16 +1279,57 @@ METHOD(vti_tunnels_t, ike_moved, void,
 }
 
 /**
+ * Point a tunnel's device at the remote address its new settings ask for:
+ * any, or its newest SA's peer, whose key the SAs of other peers then wait
+ * for.
+ */
+static void tunnel_reshare(private_vti_tunnels_t *this, tunnel_t *tunnel)
+{
+	vti_sa_t *newest = newest_sa(tunnel), *sa;
+	host_t *remote = tunnel->spec.remote;
+	int i;
+
+	if (tunnel_shared(tunnel))
+	{
+		tunnel->spec.remote = host_create_any(remote->get_family(remote));
+		remote->destroy(remote);
+		return;
+	}
+	if (!newest)
+	{
+		return;
+	}
+	tunnel->spec.remote = newest->remote->clone(newest->remote);
+	remote->destroy(remote);
+	for (i = sa_count(tunnel) - 1; i >= 0; i--)
+	{
+		array_get(tunnel->sas, i, &sa);
+		if (!sa->remote->ip_equals(sa->remote, tunnel->spec.remote))
+		{
+			sa = drop_sa(this, tunnel, sa->id);
+			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' waits for key %u: %s "
+				 "is no longer shared (remote = peer) and serves %H",
+				 sa->child, sa->id, sa->conn, tunnel->spec.key,
+				 name_of(tunnel), tunnel->spec.remote);
+			this->waiting->put(this->waiting, num_key(sa->id), sa);
+		}
+	}
+}
+
+/**
  * Give a tunnel new settings; a new name means a new device.
  */
 static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 							   vti_config_t *cfg)
 {
+	bool reshare;
+
 	if (vti_config_equals(tunnel->spec.cfg, cfg))
 	{
 		vti_config_destroy(cfg);
 		return;
 	}
+	reshare = tunnel->spec.cfg->remote != cfg->remote;
 	DBG1(DBG_CFG, "vti: %s (%s) takes changed settings", name_of(tunnel),
 		 tunnel->spec.owner);
 	if (!streq(name_of(tunnel), cfg->name))
@@ -1207,6 +1340,10 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	}
 	vti_config_destroy(tunnel->spec.cfg);
 	tunnel->spec.cfg = cfg;
+	if (reshare)
+	{
+		tunnel_reshare(this, tunnel);
+	}
 	tunnel_apply(this, tunnel, sa_count(tunnel) > 0);
 }
 

@@ -188,6 +188,30 @@ static void test_protect(void **state)
 	vti_config_destroy(cfg);
 }
 
+/** remote: the peer's by default, any for a device shared by every peer;
+ *  anything else is one line and the default */
+static void test_remote(void **state)
+{
+	vti_config_t *cfg, *other;
+
+	settings("charon { plugins { vti { keys { 42 { remote = any } } } } }");
+	cfg = vti_config_resolve("site", "net", 15);
+	assert_int_equal(cfg->remote, VTI_REMOTE_PEER);
+	other = vti_config_resolve("site", "net", 42);
+	assert_int_equal(other->remote, VTI_REMOTE_ANY);
+	assert_false(vti_config_equals(cfg, other));
+	vti_config_destroy(other);
+	vti_config_destroy(cfg);
+	cfg = resolve_with("remote", "peer");
+	assert_int_equal(cfg->remote, VTI_REMOTE_PEER);
+	assert_int_equal(line_count, 0);
+	vti_config_destroy(cfg);
+	cfg = resolve_with("remote", "10.9.0.2");
+	logged_once("site/net", "remote", "peer or any");
+	assert_int_equal(cfg->remote, VTI_REMOTE_PEER);
+	vti_config_destroy(cfg);
+}
+
 /** Global settings apply to every tunnel */
 static void test_global(void **state)
 {
@@ -671,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_mtu_kernel_range),
 		cmocka_unit_test(test_number_forms),
 		cmocka_unit_test(test_protect),
+		cmocka_unit_test(test_remote),
 	};
 	int failed;
 

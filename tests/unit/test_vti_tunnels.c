@@ -787,6 +787,108 @@ static void test_spoke_successor_late(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
 }
 
+/** Settings of a key whose device is shared by every peer (remote = any),
+ *  routing the peers' selectors */
+static vti_config_t *shared_settings(uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve("net", "net", key);
+
+	cfg->remote = VTI_REMOTE_ANY;
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	return cfg;
+}
+
+/** remote = any: the SAs of several peers share one device on the local
+ *  address, each routing its own selectors; up while any of them is */
+static void test_shared_device(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa_with(sa(1, 42, f->a, f->b), shared_settings(42), "10.1.1.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24");
+	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), "10.1.2.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24 "
+				"10.1.2.0/24");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	/* a per-peer device with another key between a and b coexists */
+	up(f, sa(3, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.2.0/24");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti42 down key 42 10.9.0.1 %any net/net "
+				"10.1.2.0/24");
+}
+
+/** A peer of a shared device moves (MOBIKE): its SA follows in place, the
+ *  device stays as it is */
+static void test_shared_peer_moves(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa_with(sa(1, 42, f->a, f->b), shared_settings(42), NULL));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net");
+	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), NULL));
+	move(f, f->a, f->a2, 1, 1);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	f->tunnels->sa_down(f->tunnels, 2);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti42 down key 42 10.9.0.1 %any net/net");
+}
+
+/** Settings reloads switch a device between shared and per-peer: per peer,
+ *  the newest SA's peer keeps it and the others wait for the key */
+static vti_config_t *peer_remote(char *conn, char *child, uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	return cfg;
+}
+
+static vti_config_t *any_remote(char *conn, char *child, uint32_t key)
+{
+	return shared_settings(key);
+}
+
+static void test_shared_reload(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa_with(sa(1, 42, f->a, f->b), shared_settings(42), "10.1.1.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24");
+	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), "10.1.2.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24 "
+				"10.1.2.0/24");
+	f->tunnels->reconfigure(f->tunnels, peer_remote);
+	expect_call(f, "set vti42 up key 42 10.9.0.1 10.9.0.3 net/net "
+				"10.1.2.0/24");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->reconfigure(f->tunnels, any_remote);
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.2.0/24");
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.2.0/24 "
+				"10.1.1.0/24");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** remote = any is for fixed keys: %unique spokes keep a device each */
+static void test_shared_dynamic(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s1 = spoke_sa(1, 1, f->a, f->b, "b");
+	vti_sa_t s2 = spoke_sa(2, 2, f->a, f->c, "c");
+
+	s1.cfg->remote = VTI_REMOTE_ANY;
+	s2.cfg->remote = VTI_REMOTE_ANY;
+	up(f, s1);
+	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
+	up(f, s2);
+	expect_call(f, "set vti2 up key 2 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +933,11 @@ int main(void)
 										teardown),
 		cmocka_unit_test_setup_teardown(test_name_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_peer_moves, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_shared_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_dynamic, setup, teardown),
 	};
 	int failed;
 
