@@ -195,9 +195,9 @@ static void test_remote(void **state)
 	vti_config_t *cfg, *other;
 
 	settings("charon { plugins { vti { keys { 42 { remote = any } } } } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->remote, VTI_REMOTE_PEER);
-	other = vti_config_resolve("site", "net", 42);
+	other = vti_config_resolve("site", "net", VTI_KIND_VTI, 42);
 	assert_int_equal(other->remote, VTI_REMOTE_ANY);
 	assert_false(vti_config_equals(cfg, other));
 	vti_config_destroy(other);
