@@ -8,8 +8,11 @@
 
 #include <ctype.h>
 
-/** Default interface name template */
+/** Default interface name template of a VTI */
 #define DEFAULT_NAME "vti%k"
+
+/** Default interface name template of an XFRM interface */
+#define DEFAULT_XFRM_NAME "xfrm%k"
 
 /** Routing table "main" */
 #define TABLE_MAIN 254
@@ -35,7 +38,9 @@ typedef struct {
 	char *conn;
 	/** CHILD_SA config name */
 	char *child;
-	/** VTI key */
+	/** kind of the device */
+	vti_kind_t kind;
+	/** VTI key or if_id */
 	uint32_t key;
 	/** log bad values of the protect setting, not of the others */
 	bool protection;
@@ -432,15 +437,21 @@ static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
  */
 static void resolve_name(scope_t *scope, vti_config_t *cfg)
 {
-	char *template, path[PATH_LEN];
+	char *template, *def, path[PATH_LEN];
+	bool xfrm = scope->kind == VTI_KIND_XFRM;
 
-	template = lookup(scope, "name", path) ?: DEFAULT_NAME;
+	def = xfrm ? DEFAULT_XFRM_NAME : DEFAULT_NAME;
+	template = lookup(scope, xfrm ? "xfrm_name" : "name", path) ?: def;
 	if (!vti_config_expand_name(template, scope->key, cfg->name))
 	{
-		complain(scope, path, template, "at most 15 characters once %k is "
-				 "the key, without any other '%', '/', ':' or spaces, and "
-				 "not '.', '..', 'all' or 'default'", DEFAULT_NAME);
-		vti_config_expand_name(DEFAULT_NAME, scope->key, cfg->name);
+		complain(scope, path, template, xfrm ?
+				 "at most 15 characters once %k is the if_id, without any "
+				 "other '%', '/', ':' or spaces, and not '.', '..', 'all' or "
+				 "'default'" :
+				 "at most 15 characters once %k is the key, without any "
+				 "other '%', '/', ':' or spaces, and not '.', '..', 'all' or "
+				 "'default'", def);
+		vti_config_expand_name(def, scope->key, cfg->name);
 	}
 }
 
@@ -576,15 +587,17 @@ static void resolve_remote(scope_t *scope, vti_config_t *cfg)
  * Resolve the settings of a tunnel, logging the bad values of the protect
  * setting or of the others.
  */
-static vti_config_t *resolve(char *conn, char *child, uint32_t key,
-							 bool protection)
+static vti_config_t *resolve(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key, bool protection)
 {
-	scope_t scope = { .conn = conn, .child = child, .key = key,
-					  .protection = protection };
+	scope_t scope = { .conn = conn, .child = child, .kind = kind,
+					  .key = key, .protection = protection };
 	vti_config_t *cfg;
 	char path[PATH_LEN];
 
-	INIT(cfg);
+	INIT(cfg,
+		.kind = kind,
+	);
 	resolve_name(&scope, cfg);
 	resolve_mtu(&scope, cfg);
 	cfg->addresses = get_prefixes(&scope, path,
@@ -607,18 +620,27 @@ static vti_config_t *resolve(char *conn, char *child, uint32_t key,
 /*
  * Described in header
  */
-vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key)
+vti_config_t *vti_config_resolve(char *conn, char *child, vti_kind_t kind,
+								 uint32_t key)
 {
-	return resolve(conn, child, key, FALSE);
+	return resolve(conn, child, kind, key, FALSE);
 }
 
 /*
  * Described in header
  */
 vti_config_t *vti_config_resolve_protection(char *conn, char *child,
-											uint32_t key)
+											vti_kind_t kind, uint32_t key)
 {
-	return resolve(conn, child, key, TRUE);
+	return resolve(conn, child, kind, key, TRUE);
+}
+
+/*
+ * Described in header
+ */
+const char *vti_kind_name(vti_kind_t kind)
+{
+	return kind == VTI_KIND_XFRM ? "xfrm" : "vti";
 }
 
 /*
@@ -668,7 +690,8 @@ static void prefixes_destroy(linked_list_t *list)
  */
 bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 {
-	return streq(a->name, b->name) && a->mtu == b->mtu &&
+	return a->kind == b->kind && streq(a->name, b->name) &&
+		   a->mtu == b->mtu &&
 		   prefixes_equal(a->addresses, b->addresses) &&
 		   a->routes == b->routes &&
 		   prefixes_equal(a->route_list, b->route_list) &&

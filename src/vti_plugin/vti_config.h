@@ -16,10 +16,31 @@
 #include <net/if.h>
 
 typedef struct vti_config_t vti_config_t;
+typedef enum vti_kind_t vti_kind_t;
 typedef enum vti_route_mode_t vti_route_mode_t;
 typedef enum vti_protect_mode_t vti_protect_mode_t;
 typedef enum vti_down_action_t vti_down_action_t;
 typedef enum vti_remote_t vti_remote_t;
+
+/**
+ * Which kind of device a tunnel gets.
+ */
+enum vti_kind_t {
+	/** a VTI (ip_vti, ip6_vti): the key is the child's mark, the device
+	 *  runs between the IKE SA's endpoints */
+	VTI_KIND_VTI,
+	/** an XFRM interface: the key is the child's if_id, the device is
+	 *  tied to no endpoints */
+	VTI_KIND_XFRM,
+};
+
+/**
+ * Name of a device kind for log lines and the status ("vti", "xfrm").
+ *
+ * @param kind			device kind
+ * @return				its name
+ */
+const char *vti_kind_name(vti_kind_t kind);
 
 /**
  * Which routes the plugin installs through a VTI.
@@ -70,6 +91,9 @@ enum vti_remote_t {
  * Settings of one tunnel's VTI, resolved from strongswan.conf.
  */
 struct vti_config_t {
+
+	/** kind of the device these settings are for */
+	vti_kind_t kind;
 
 	/** interface name */
 	char name[IFNAMSIZ];
@@ -124,12 +148,18 @@ struct vti_config_t {
  * Bad values of the protect setting are left to
  * vti_config_resolve_protection() to log.
  *
+ * The name comes from the name setting for a VTI, from xfrm_name for an
+ * XFRM interface; keys.KEY is the mark of a VTI, the if_id of an XFRM
+ * interface.
+ *
  * @param conn			connection name
  * @param child			CHILD_SA config name
- * @param key			VTI key
+ * @param kind			kind of the device
+ * @param key			VTI key or if_id
  * @return				settings, free with vti_config_destroy()
  */
-vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key);
+vti_config_t *vti_config_resolve(char *conn, char *child, vti_kind_t kind,
+								 uint32_t key);
 
 /**
  * Resolve the settings of a tunnel as vti_config_resolve() does, for its
@@ -138,11 +168,12 @@ vti_config_t *vti_config_resolve(char *conn, char *child, uint32_t key);
  *
  * @param conn			connection name
  * @param child			CHILD_SA config name
- * @param key			VTI key
+ * @param kind			kind of the device
+ * @param key			VTI key or if_id
  * @return				settings, free with vti_config_destroy()
  */
 vti_config_t *vti_config_resolve_protection(char *conn, char *child,
-											uint32_t key);
+											vti_kind_t kind, uint32_t key);
 
 /**
  * Copy settings.

@@ -11,6 +11,8 @@
 #ifndef VTI_KEY_H_
 #define VTI_KEY_H_
 
+#include "vti_config.h"
+
 #include <library.h>
 #include <ipsec/ipsec_types.h>
 
@@ -30,7 +32,30 @@ enum vti_key_verdict_t {
 	VTI_KEY_PARTIAL_MASK,
 	/** %unique-dir gives each direction its own mark */
 	VTI_KEY_UNIQUE_DIR,
+	/** inbound and outbound interface IDs differ */
+	VTI_KEY_IF_ID_ASYMMETRIC,
+	/** %unique-dir gives each direction its own interface ID */
+	VTI_KEY_IF_ID_UNIQUE_DIR,
 };
+
+/**
+ * What a CHILD_SA's marks and interface IDs are, resolved and configured.
+ */
+typedef struct {
+	/** resolved inbound mark (child_sa_t.get_mark(TRUE)) */
+	mark_t mark_in;
+	/** resolved outbound mark */
+	mark_t mark_out;
+	/** inbound mark as configured (child_cfg_t.get_mark(TRUE)) */
+	mark_t mark_configured;
+	/** resolved inbound interface ID (child_sa_t.get_if_id(TRUE)) */
+	uint32_t if_id_in;
+	/** resolved outbound interface ID */
+	uint32_t if_id_out;
+	/** inbound interface ID as configured (the child's, else the
+	 *  connection's) */
+	uint32_t if_id_configured;
+} vti_key_source_t;
 
 /**
  * Derive the VTI key from the resolved marks of a CHILD_SA.
@@ -42,6 +67,19 @@ enum vti_key_verdict_t {
  * @return				verdict
  */
 vti_key_verdict_t vti_key_derive(mark_t in, mark_t out, mark_t configured,
+								 uint32_t *key);
+
+/**
+ * Derive the kind and key of a CHILD_SA's device: equal interface IDs (not
+ * 0) give an XFRM interface with that if_id, whatever the marks; without
+ * interface IDs, equal marks give a VTI with that key (vti_key_derive()).
+ *
+ * @param source		the SA's marks and interface IDs
+ * @param kind			receives the kind if VTI_KEY_VALID
+ * @param key			receives the key (mark or if_id) if VTI_KEY_VALID
+ * @return				verdict; VTI_KEY_UNMARKED for neither
+ */
+vti_key_verdict_t vti_key_choose(vti_key_source_t *source, vti_kind_t *kind,
 								 uint32_t *key);
 
 /**
@@ -59,5 +97,15 @@ const char *vti_key_explain(vti_key_verdict_t verdict);
  * @return				TRUE for %unique
  */
 bool vti_key_is_dynamic(mark_t configured);
+
+/**
+ * Whether the configured marks or interface IDs of the kind chosen make
+ * every CHILD_SA its own key (%unique).
+ *
+ * @param source		the SA's marks and interface IDs
+ * @param kind			kind chosen by vti_key_choose()
+ * @return				TRUE for %unique
+ */
+bool vti_key_source_is_dynamic(vti_key_source_t *source, vti_kind_t kind);
 
 #endif /** VTI_KEY_H_ @}*/

@@ -67,26 +67,82 @@ static bool first_warning(private_vti_listener_t *this, char *conn,
 }
 
 /**
- * Derive the VTI key of a CHILD_SA; log once per config why there is none.
+ * The marks and interface IDs of a CHILD_SA, resolved and configured (a
+ * child without if_ids of its own takes the connection's).
  */
-static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
-				   child_sa_t *child_sa, uint32_t *key)
+static vti_key_source_t source_of(ike_sa_t *ike_sa, child_sa_t *child_sa)
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
-	vti_key_verdict_t verdict;
+	peer_cfg_t *peer = ike_sa->get_peer_cfg(ike_sa);
+	uint32_t if_id = cfg->get_if_id(cfg, TRUE);
 
-	verdict = vti_key_derive(child_sa->get_mark(child_sa, TRUE),
-							 child_sa->get_mark(child_sa, FALSE),
-							 cfg->get_mark(cfg, TRUE), key);
-	if (verdict != VTI_KEY_VALID && verdict != VTI_KEY_UNMARKED &&
+	if (!if_id && peer)
+	{
+		if_id = peer->get_if_id(peer, TRUE);
+	}
+	return (vti_key_source_t){
+		.mark_in = child_sa->get_mark(child_sa, TRUE),
+		.mark_out = child_sa->get_mark(child_sa, FALSE),
+		.mark_configured = cfg->get_mark(cfg, TRUE),
+		.if_id_in = child_sa->get_if_id(child_sa, TRUE),
+		.if_id_out = child_sa->get_if_id(child_sa, FALSE),
+		.if_id_configured = if_id,
+	};
+}
+
+/**
+ * Tell once per config that a child's marks stay on its SAs and policies
+ * while its if_ids give it an XFRM interface.
+ */
+static void warn_marks(private_vti_listener_t *this, ike_sa_t *ike_sa,
+					   child_sa_t *child_sa, vti_key_source_t *source,
+					   uint32_t key)
+{
+	if ((source->mark_in.value || source->mark_out.value) &&
 		first_warning(this, ike_sa->get_name(ike_sa),
 					  child_sa->get_name(child_sa)))
 	{
-		DBG1(DBG_CFG, "vti: CHILD_SA %s of '%s' gets no VTI: %s",
-			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa),
-			 vti_key_explain(verdict));
+		DBG1(DBG_CFG, "vti: CHILD_SA %s of '%s' has marks and if_ids: it "
+			 "gets an XFRM interface with if_id %u, and its SAs and policies "
+			 "keep the marks, so only packets that carry mark %u pass; "
+			 "remove mark_in and mark_out unless you mark the traffic",
+			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa), key,
+			 source->mark_out.value);
 	}
-	return verdict == VTI_KEY_VALID;
+}
+
+/**
+ * Derive the kind and key of a CHILD_SA's device; log once per config why
+ * there is none.
+ */
+static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
+				   child_sa_t *child_sa, vti_kind_t *kind, uint32_t *key,
+				   bool *dynamic)
+{
+	vti_key_source_t source = source_of(ike_sa, child_sa);
+	vti_key_verdict_t verdict;
+	bool if_ids = source.if_id_in || source.if_id_out ||
+				  source.if_id_configured;
+
+	verdict = vti_key_choose(&source, kind, key);
+	if (verdict == VTI_KEY_VALID)
+	{
+		if (*kind == VTI_KIND_XFRM)
+		{
+			warn_marks(this, ike_sa, child_sa, &source, *key);
+		}
+		*dynamic = vti_key_source_is_dynamic(&source, *kind);
+		return TRUE;
+	}
+	if (verdict != VTI_KEY_UNMARKED &&
+		first_warning(this, ike_sa->get_name(ike_sa),
+					  child_sa->get_name(child_sa)))
+	{
+		DBG1(DBG_CFG, "vti: CHILD_SA %s of '%s' gets no %s: %s",
+			 child_sa->get_name(child_sa), ike_sa->get_name(ike_sa),
+			 if_ids ? "XFRM interface" : "VTI", vti_key_explain(verdict));
+	}
+	return FALSE;
 }
 
 /**
@@ -152,23 +208,23 @@ static void underlay_of(private_vti_listener_t *this, host_t *local,
  * it with free_sa().
  */
 static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
-							child_sa_t *child_sa, uint32_t key)
+							child_sa_t *child_sa, vti_kind_t kind,
+							uint32_t key, bool dynamic)
 {
-	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	host_t *local = ike_sa->get_my_host(ike_sa);
 	vti_sa_t sa;
 
 	sa = (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
 		.key = key,
-		.dynamic = vti_key_is_dynamic(cfg->get_mark(cfg, TRUE)),
+		.dynamic = dynamic,
 		.local = local,
 		.remote = ike_sa->get_other_host(ike_sa),
 		.conn = ike_sa->get_name(ike_sa),
 		.child = child_sa->get_name(child_sa),
 		.peer = format("%Y", ike_sa->get_other_id(ike_sa)),
 		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
-								  child_sa->get_name(child_sa), key),
+								  child_sa->get_name(child_sa), kind, key),
 		.remote_ts = remote_ts_of(this, ike_sa, child_sa),
 		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
 									 local->get_family(local) == AF_INET6,
@@ -195,18 +251,23 @@ static void free_sa(vti_sa_t *sa)
 static void handle_child_updown(private_vti_listener_t *this,
 							ike_sa_t *ike_sa, child_sa_t *child_sa, bool up)
 {
+	vti_kind_t kind;
 	vti_sa_t sa;
 	uint32_t key;
+	bool dynamic;
 
 	if (!up)
 	{
 		this->tunnels->sa_down(this->tunnels,
 							   child_sa->get_unique_id(child_sa));
 	}
-	else if (key_of(this, ike_sa, child_sa, &key))
+	else if (key_of(this, ike_sa, child_sa, &kind, &key, &dynamic))
 	{
-		this->env->check_policies(ike_sa, child_sa, key);
-		sa = describe_sa(this, ike_sa, child_sa, key);
+		if (kind == VTI_KIND_VTI)
+		{
+			this->env->check_policies(ike_sa, child_sa, key);
+		}
+		sa = describe_sa(this, ike_sa, child_sa, kind, key, dynamic);
 		this->tunnels->sa_up(this->tunnels, &sa);
 		free_sa(&sa);
 	}
@@ -219,12 +280,14 @@ static void handle_child_updown(private_vti_listener_t *this,
 static void handle_child_rekey(private_vti_listener_t *this, ike_sa_t *ike_sa,
 							child_sa_t *old, child_sa_t *new)
 {
+	vti_kind_t kind;
 	vti_sa_t sa;
 	uint32_t key;
+	bool dynamic;
 
-	if (key_of(this, ike_sa, new, &key))
+	if (key_of(this, ike_sa, new, &kind, &key, &dynamic))
 	{
-		sa = describe_sa(this, ike_sa, new, key);
+		sa = describe_sa(this, ike_sa, new, kind, key, dynamic);
 		this->tunnels->sa_rekeyed(this->tunnels, old->get_unique_id(old),
 								  &sa);
 		free_sa(&sa);
@@ -287,13 +350,15 @@ static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
 	child_sa_t *child_sa;
 	vti_sa_move_t *moves;
 	u_int count = 0;
+	vti_kind_t kind;
 	uint32_t key;
+	bool dynamic;
 
 	moves = calloc(ike_sa->get_child_count(ike_sa) + 1, sizeof(*moves));
 	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
 	while (enumerator->enumerate(enumerator, &child_sa))
 	{
-		if (key_of(this, ike_sa, child_sa, &key))
+		if (key_of(this, ike_sa, child_sa, &kind, &key, &dynamic))
 		{
 			moves[count] = (vti_sa_move_t){
 				.id = child_sa->get_unique_id(child_sa),

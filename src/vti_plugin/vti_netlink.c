@@ -13,6 +13,7 @@
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/ipvti.h>
 #include <netlink/route/link/ip6vti.h>
+#include <netlink/route/link/xfrmi.h>
 #include <netlink/route/addr.h>
 
 #include <collections/hashtable.h>
@@ -136,11 +137,34 @@ static void recovered(private_vti_netlink_t *this, char *name)
 }
 
 /**
- * Kernel link kind for the outer address family of a spec.
+ * Kernel link kind of a spec: an XFRM interface, or a VTI of the outer
+ * address family.
  */
 static const char *kind_of(vti_link_spec_t *spec)
 {
+	if (spec->cfg->kind == VTI_KIND_XFRM)
+	{
+		return "xfrm";
+	}
 	return spec->local->get_family(spec->local) == AF_INET6 ? "vti6" : "vti";
+}
+
+/**
+ * What an operator calls the device of a spec, for log lines.
+ */
+static const char *device_of(vti_link_spec_t *spec)
+{
+	return spec->cfg->kind == VTI_KIND_XFRM ? "XFRM interface" : "VTI";
+}
+
+/**
+ * Whether a device is an XFRM interface.
+ */
+static bool is_xfrm(struct rtnl_link *link)
+{
+	const char *type = rtnl_link_get_type(link);
+
+	return type && streq(type, "xfrm");
 }
 
 /**
@@ -174,7 +198,13 @@ static struct rtnl_link *tunnel_params(vti_link_spec_t *spec)
 	struct rtnl_link *link;
 	struct in6_addr local, remote;
 
-	if (streq(kind_of(spec), "vti6"))
+	if (spec->cfg->kind == VTI_KIND_XFRM)
+	{	/* tied to no underlay: the kernel routes the ESP packets */
+		link = rtnl_link_xfrmi_alloc();
+		rtnl_link_xfrmi_set_if_id(link, spec->key);
+		rtnl_link_xfrmi_set_link(link, 0);
+	}
+	else if (streq(kind_of(spec), "vti6"))
 	{
 		link = rtnl_link_ip6vti_alloc();
 		local = ip6_of(spec->local);
@@ -228,13 +258,18 @@ static bool endpoints_match(struct rtnl_link *link, host_t *local,
 }
 
 /**
- * The key of a VTI device, host order.
+ * The key of a VTI device, host order, or the if_id of an XFRM interface.
  */
 static uint32_t key_of(struct rtnl_link *link)
 {
 	const char *type = rtnl_link_get_type(link);
 	uint32_t key = 0;
 
+	if (is_xfrm(link))
+	{
+		rtnl_link_xfrmi_get_if_id(link, &key);
+		return key;
+	}
 	if (type && streq(type, "vti6"))
 	{
 		rtnl_link_ip6vti_get_ikey(link, &key);
@@ -247,24 +282,52 @@ static uint32_t key_of(struct rtnl_link *link)
 }
 
 /**
- * Whether a VTI device has the key and the endpoints given.
+ * Whether a device has the parameters of a spec: a VTI its key and
+ * endpoints, an XFRM interface its if_id and no underlay.
  */
-static bool params_match(struct rtnl_link *link, uint32_t key, host_t *local,
-						 host_t *remote)
+static bool params_match(struct rtnl_link *link, vti_link_spec_t *spec)
 {
-	return endpoints_match(link, local, remote) && key_of(link) == key;
+	uint32_t underlay = 0;
+
+	if (spec->cfg->kind == VTI_KIND_XFRM)
+	{
+		rtnl_link_xfrmi_get_link(link, &underlay);
+		return key_of(link) == spec->key && !underlay;
+	}
+	return endpoints_match(link, spec->local, spec->remote) &&
+		   key_of(link) == spec->key;
+}
+
+/**
+ * Whether a device is one the kernel would not let the device of a spec
+ * exist beside: a VTI between the same endpoints, an XFRM interface with
+ * the same if_id.
+ */
+static bool is_twin(struct rtnl_link *link, vti_link_spec_t *spec)
+{
+	if (spec->cfg->kind == VTI_KIND_XFRM)
+	{
+		return is_xfrm(link) && key_of(link) == spec->key;
+	}
+	return endpoints_match(link, spec->local, spec->remote);
 }
 
 /**
  * Operator's fix for a refusal of the kernel.
  */
-static const char *explain(int err)
+static const char *explain(int err, vti_kind_t kind)
 {
 	switch (abs(err))
 	{
 		case NLE_PERM:
 			return "charon lacks CAP_NET_ADMIN; run it as root";
 		case NLE_OPNOTSUPP:
+			if (kind == VTI_KIND_XFRM)
+			{
+				return "the kernel has no XFRM interface support "
+					   "(CONFIG_XFRM_INTERFACE); load it with 'modprobe "
+					   "xfrm_interface'";
+			}
 			return "the kernel has no VTI support; load it with "
 				   "'modprobe ip_vti' (IPv4) or 'modprobe ip6_vti' (IPv6)";
 		case NLE_EXIST:
@@ -275,8 +338,8 @@ static const char *explain(int err)
 }
 
 /**
- * Find another device between the endpoints of a spec, which the kernel
- * would not let a new one share; NULL if there is none.
+ * Find another device the kernel would not let the device of a spec exist
+ * beside (is_twin()); NULL if there is none.
  */
 static struct rtnl_link *find_twin(private_vti_netlink_t *this,
 								   vti_link_spec_t *spec)
@@ -294,7 +357,7 @@ static struct rtnl_link *find_twin(private_vti_netlink_t *this,
 	{
 		link = (struct rtnl_link*)obj;
 		if (!streq(rtnl_link_get_name(link), spec->cfg->name) &&
-			endpoints_match(link, spec->local, spec->remote))
+			is_twin(link, spec))
 		{
 			nl_object_get(obj);
 			twin = link;
@@ -305,8 +368,40 @@ static struct rtnl_link *find_twin(private_vti_netlink_t *this,
 }
 
 /**
- * Make room for a new device: a device of ours between the same endpoints
- * that is down (left by an earlier run) goes; anything else is in the way.
+ * Make room for a new XFRM interface whose if_id another one has: one of
+ * ours that is down (left by an earlier run) goes; anything else is in the
+ * way.
+ */
+static bool clear_xfrm_twin(private_vti_netlink_t *this,
+							vti_link_spec_t *spec, struct rtnl_link *twin)
+{
+	char *name = rtnl_link_get_name(twin);
+
+	if (!is_ours(twin))
+	{
+		report(this, spec->cfg->name, "vti: %s gets no XFRM interface: "
+			   "interface %s, not managed by strongswan-vti, has if_id %u "
+			   "already, and the kernel allows one XFRM interface per if_id; "
+			   "delete it to let the plugin manage this tunnel, or give the "
+			   "child another if_id", spec->owner, name, spec->key);
+		return FALSE;
+	}
+	if (rtnl_link_get_flags(twin) & IFF_UP)
+	{
+		report(this, spec->cfg->name, "vti: %s gets no XFRM interface: %s "
+			   "(%s) has if_id %u already", spec->owner, name,
+			   owner_of(twin), spec->key);
+		return FALSE;
+	}
+	DBG1(DBG_KNL, "vti: %s (%s), down, deleted: %s needs its if_id %u",
+		 name, owner_of(twin), spec->cfg->name, spec->key);
+	this->routes->withdraw(this->routes, name);
+	return rtnl_link_delete(this->sock, twin) == 0;
+}
+
+/**
+ * Make room for a new device: a twin of ours (is_twin()) that is down
+ * (left by an earlier run) goes; anything else is in the way.
  */
 static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 {
@@ -320,7 +415,11 @@ static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 		return TRUE;
 	}
 	name = rtnl_link_get_name(twin);
-	if (!is_ours(twin))
+	if (spec->cfg->kind == VTI_KIND_XFRM)
+	{
+		cleared = clear_xfrm_twin(this, spec, twin);
+	}
+	else if (!is_ours(twin))
 	{
 		report(this, spec->cfg->name, "vti: %s gets no VTI: interface %s, "
 			   "not managed by strongswan-vti, runs between %H === %H "
@@ -374,8 +473,9 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 	}
 	err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (err == -NLE_EXIST)
-	{	/* another VTI between these endpoints (the name is free): only
-		 * now is it worth a dump of the links to see whose it is */
+	{	/* another VTI between these endpoints, or XFRM interface with this
+		 * if_id (the name is free): only now is it worth a dump of the
+		 * links to see whose it is */
 		if (!clear_way(this, spec))
 		{
 			rtnl_link_put(link);
@@ -386,10 +486,18 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 	rtnl_link_put(link);
 	if (err < 0)
 	{
+		if (spec->cfg->kind == VTI_KIND_XFRM)
+		{
+			report(this, spec->cfg->name, "vti: creating %s (xfrm, if_id "
+				   "%u, mtu %u) for %s failed: %s; %s", spec->cfg->name,
+				   spec->key, mtu, spec->owner, nl_geterror(err),
+				   explain(err, spec->cfg->kind));
+			return FALSE;
+		}
 		report(this, spec->cfg->name, "vti: creating %s (%s, key %u, "
 			   "%H === %H, mtu %u) for %s failed: %s; %s", spec->cfg->name,
 			   kind_of(spec), spec->key, spec->local, spec->remote, mtu,
-			   spec->owner, nl_geterror(err), explain(err));
+			   spec->owner, nl_geterror(err), explain(err, spec->cfg->kind));
 		return FALSE;
 	}
 	return TRUE;
@@ -407,12 +515,19 @@ static bool update_params(private_vti_netlink_t *this, struct rtnl_link *link,
 	changes = tunnel_params(spec);
 	err = rtnl_link_change(this->sock, link, changes, 0);
 	rtnl_link_put(changes);
+	if (err < 0 && spec->cfg->kind == VTI_KIND_XFRM)
+	{
+		report(this, spec->cfg->name, "vti: moving %s of %s to if_id %u "
+			   "failed: %s; %s", spec->cfg->name, spec->owner, spec->key,
+			   nl_geterror(err), explain(err, spec->cfg->kind));
+		return FALSE;
+	}
 	if (err < 0)
 	{
 		report(this, spec->cfg->name, "vti: moving %s of %s to key %u, "
 			   "%H === %H failed: %s; %s", spec->cfg->name, spec->owner,
 			   spec->key, spec->local, spec->remote, nl_geterror(err),
-			   explain(err));
+			   explain(err, spec->cfg->kind));
 		return FALSE;
 	}
 	return TRUE;
@@ -501,7 +616,8 @@ static bool policy_disabled(struct rtnl_link *link)
 
 /**
  * Collect what differs between a device and its spec: our mark, the policy
- * bypass, the MTU and the admin state. Returns NULL if nothing does: the
+ * bypass (VTIs only: an XFRM interface's traffic meets the policies of its
+ * if_id), the MTU and the admin state. Returns NULL if nothing does: the
  * kernel announces every change, even one to the same value.
  */
 static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
@@ -521,7 +637,7 @@ static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
 		rtnl_link_set_ifalias(changes, alias);
 		dirty = TRUE;
 	}
-	if (!policy_disabled(link))
+	if (spec->cfg->kind == VTI_KIND_VTI && !policy_disabled(link))
 	{
 		rtnl_link_inet_set_conf(changes, IPV4_DEVCONF_NOPOLICY, 1);
 		dirty = TRUE;
@@ -574,7 +690,7 @@ static bool configure_device(private_vti_netlink_t *this,
 		report(this, spec->cfg->name, "vti: setting %s of %s %s (mtu %u) "
 			   "failed: %s; %s", spec->cfg->name, spec->owner,
 			   up ? "up" : "down", wanted_mtu(this, spec), nl_geterror(err),
-			   explain(err));
+			   explain(err, spec->cfg->kind));
 		return FALSE;
 	}
 	*changed = TRUE;
@@ -610,10 +726,11 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	link = get_device(this, spec->cfg->name);
 	if (link && !is_ours(link))
 	{
-		report(this, spec->cfg->name, "vti: %s gets no VTI: interface %s "
+		report(this, spec->cfg->name, "vti: %s gets no %s: interface %s "
 			   "exists and is not managed by strongswan-vti; rename or "
-			   "delete it, or give the child another mark", spec->owner,
-			   spec->cfg->name);
+			   "delete it, or give the child another %s", spec->owner,
+			   device_of(spec), spec->cfg->name,
+			   spec->cfg->kind == VTI_KIND_XFRM ? "if_id" : "mark");
 		rtnl_link_put(link);
 		return NULL;
 	}
@@ -633,7 +750,7 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 		*result = VTI_LINK_CREATED;
 		return get_device(this, spec->cfg->name);
 	}
-	if (!params_match(link, spec->key, spec->local, spec->remote))
+	if (!params_match(link, spec))
 	{
 		if (!update_params(this, link, spec))
 		{
@@ -703,7 +820,7 @@ METHOD(vti_link_t, remove_, void,
 		if (err < 0)
 		{
 			DBG1(DBG_KNL, "vti: deleting %s failed: %s; %s", name,
-				 nl_geterror(err), explain(err));
+				 nl_geterror(err), explain(err, spec->cfg->kind));
 		}
 	}
 	if (link)
@@ -873,7 +990,7 @@ vti_link_t *vti_netlink_create(bool keep_devices, bool keep_protection)
 	if (err < 0)
 	{
 		DBG1(DBG_KNL, "vti: no rtnetlink socket: %s; %s", nl_geterror(err),
-			 explain(err));
+			 explain(err, VTI_KIND_VTI));
 		nl_socket_free(this->sock);
 		this->failures->destroy(this->failures);
 		free(this);

@@ -84,17 +84,28 @@ static void protection_destroy(protection_t *protection)
 }
 
 /**
- * The VTI key of a child config, 0 for one without (or %unique).
+ * The kind and key of a child config's device, key 0 for %unique; FALSE
+ * for a child without one. A child without if_ids of its own takes the
+ * connection's.
  */
-static bool config_key(child_cfg_t *cfg, uint32_t *key)
+static bool config_key(peer_cfg_t *peer, child_cfg_t *cfg, vti_kind_t *kind,
+					   uint32_t *key)
 {
-	mark_t in = cfg->get_mark(cfg, TRUE), out = cfg->get_mark(cfg, FALSE);
+	vti_key_source_t source = {
+		.mark_in = cfg->get_mark(cfg, TRUE),
+		.mark_out = cfg->get_mark(cfg, FALSE),
+		.mark_configured = cfg->get_mark(cfg, TRUE),
+		.if_id_in = cfg->get_if_id(cfg, TRUE) ?: peer->get_if_id(peer, TRUE),
+		.if_id_out = cfg->get_if_id(cfg, FALSE) ?:
+					 peer->get_if_id(peer, FALSE),
+	};
 
-	if (vti_key_derive(in, out, in, key) != VTI_KEY_VALID)
+	source.if_id_configured = source.if_id_in;
+	if (vti_key_choose(&source, kind, key) != VTI_KEY_VALID)
 	{
 		return FALSE;
 	}
-	if (vti_key_is_dynamic(in))
+	if (vti_key_source_is_dynamic(&source, *kind))
 	{
 		*key = 0;
 	}
@@ -224,14 +235,14 @@ static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
  * Work out and hold the protection of a child config.
  */
 static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
-						  child_cfg_t *cfg, uint32_t key,
+						  child_cfg_t *cfg, vti_kind_t kind, uint32_t key,
 						  protection_t *protection)
 {
 	vti_config_t *settings;
 	linked_list_t *prefixes, *spared;
 	char *conn = peer->get_name(peer), *child = cfg->get_name(cfg);
 
-	settings = vti_config_resolve_protection(conn, child, key);
+	settings = vti_config_resolve_protection(conn, child, kind, key);
 	prefixes = wanted(settings, cfg, protection->owner);
 	spared = sparing(prefixes, peer, protection->owner);
 	if (spared->get_count(spared))
@@ -257,10 +268,11 @@ static void visit_child(private_vti_protector_t *this, peer_cfg_t *peer,
 						child_cfg_t *cfg)
 {
 	protection_t *protection;
+	vti_kind_t kind;
 	uint32_t key;
 	char *holder;
 
-	if (!config_key(cfg, &key) ||
+	if (!config_key(peer, cfg, &kind, &key) ||
 		asprintf(&holder, "protect %s/%s", peer->get_name(peer),
 				 cfg->get_name(cfg)) < 0)
 	{
@@ -296,7 +308,7 @@ static void visit_child(private_vti_protector_t *this, peer_cfg_t *peer,
 	protection->generation = this->generation;
 	protection->seen = TRUE;
 	this->changed = TRUE;
-	protect_child(this, peer, cfg, key, protection);
+	protect_child(this, peer, cfg, kind, key, protection);
 }
 
 /**

@@ -55,14 +55,15 @@ static void print_status(private_vti_status_t *this, FILE *out,
 	uint64_t count, median, p99, max;
 
 	fprintf(out, "# name\tkey\tstate\towner\tsas\tup_since\tlast_change"
-			"\treason\n");
+			"\treason\tkind\n");
 	enumerator = tunnels->create_enumerator(tunnels);
 	while (enumerator->enumerate(enumerator, &status))
 	{
-		fprintf(out, "%s\t%u\t%s\t%s\t%u\t%ld\t%ld\t%s\n", status->name,
-				status->key, status->state, status->owner, status->sas,
-				(long)status->up_since, (long)status->last_change,
-				status->reason);
+		fprintf(out, "%s\t%u\t%s\t%s\t%u\t%ld\t%ld\t%s\t%s\n",
+				status->name, status->key, status->state, status->owner,
+				status->sas, (long)status->up_since,
+				(long)status->last_change, status->reason,
+				vti_kind_name(status->kind));
 	}
 	enumerator->destroy(enumerator);
 	this->stats->summarize(this->stats, &count, &median, &p99, &max);

@@ -14,12 +14,29 @@
 
 typedef struct private_vti_tunnels_t private_vti_tunnels_t;
 typedef struct tunnel_t tunnel_t;
+typedef struct tunnel_id_t tunnel_id_t;
 typedef enum claim_t claim_t;
 
 /**
- * One VTI and the CHILD_SAs that hold its key.
+ * A tunnel's place in the table: marks and if_ids are separate spaces, so
+ * VTI key 7 and XFRM interface if_id 7 are two tunnels.
+ */
+struct tunnel_id_t {
+
+	/** kind of the device */
+	vti_kind_t kind;
+
+	/** VTI key or if_id */
+	uint32_t key;
+};
+
+/**
+ * One VTI or XFRM interface and the CHILD_SAs that hold its key.
  */
 struct tunnel_t {
+
+	/** kind and key, the table's key */
+	tunnel_id_t id;
 
 	/** what the device looks like */
 	vti_link_spec_t spec;
@@ -106,6 +123,42 @@ struct private_vti_tunnels_t {
 static inline void *num_key(uint32_t num)
 {
 	return (void*)(uintptr_t)num;
+}
+
+/**
+ * Hash a tunnel_id_t.
+ */
+static u_int hash_id(const void *key)
+{
+	const tunnel_id_t *id = key;
+
+	return chunk_hash(chunk_from_thing(id->key)) ^ id->kind;
+}
+
+/**
+ * Compare two tunnel_id_t.
+ */
+static bool equals_id(const void *key, const void *other_key)
+{
+	const tunnel_id_t *id = key, *other = other_key;
+
+	return id->kind == other->kind && id->key == other->key;
+}
+
+/**
+ * Whether an SA's device is an XFRM interface.
+ */
+static inline bool sa_is_xfrm(vti_sa_t *sa)
+{
+	return sa->cfg->kind == VTI_KIND_XFRM;
+}
+
+/**
+ * Whether a tunnel's device is an XFRM interface.
+ */
+static inline bool tunnel_is_xfrm(tunnel_t *tunnel)
+{
+	return tunnel->id.kind == VTI_KIND_XFRM;
 }
 
 /**
@@ -196,7 +249,8 @@ static vti_sa_t *newest_sa(tunnel_t *tunnel)
  */
 static bool sa_shares_device(vti_sa_t *sa)
 {
-	return !sa->dynamic && sa->cfg->remote == VTI_REMOTE_ANY;
+	return !sa->dynamic &&
+		   (sa_is_xfrm(sa) || sa->cfg->remote == VTI_REMOTE_ANY);
 }
 
 /**
@@ -204,7 +258,9 @@ static bool sa_shares_device(vti_sa_t *sa)
  */
 static bool tunnel_shared(tunnel_t *tunnel)
 {
-	return !tunnel->dynamic && tunnel->spec.cfg->remote == VTI_REMOTE_ANY;
+	return !tunnel->dynamic &&
+		   (tunnel_is_xfrm(tunnel) ||
+			tunnel->spec.cfg->remote == VTI_REMOTE_ANY);
 }
 
 /**
@@ -311,12 +367,17 @@ static bool update_routes(tunnel_t *tunnel)
 }
 
 /**
- * Whether a tunnel's device runs between the endpoints of an SA.
+ * Whether a tunnel's device runs between the endpoints of an SA. An XFRM
+ * interface runs between none: every SA with its if_id fits it.
  */
 static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
 {
 	host_t *remote = tunnel->spec.remote;
 
+	if (tunnel_is_xfrm(tunnel) && sa_is_xfrm(sa))
+	{
+		return TRUE;
+	}
 	if (!tunnel->spec.local->ip_equals(tunnel->spec.local, sa->local))
 	{
 		return FALSE;
@@ -333,7 +394,8 @@ static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
  */
 static bool serves_spoke(tunnel_t *tunnel, vti_sa_t *sa)
 {
-	return tunnel->dynamic && sa->dynamic && streq(tunnel->conn, sa->conn) &&
+	return tunnel->dynamic && sa->dynamic &&
+		   tunnel->id.kind == sa->cfg->kind && streq(tunnel->conn, sa->conn) &&
 		   streq(tunnel->child, sa->child) && streq(tunnel->peer, sa->peer);
 }
 
@@ -392,6 +454,10 @@ static tunnel_t *tunnel_create(vti_sa_t *sa)
 	tunnel_t *tunnel;
 
 	INIT(tunnel,
+		.id = {
+			.kind = sa->cfg->kind,
+			.key = sa->key,
+		},
 		.spec = {
 			.key = sa->key,
 		},
@@ -458,9 +524,20 @@ static void tunnel_rekey(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	{
 		return;
 	}
-	this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+	this->tunnels->remove(this->tunnels, &tunnel->id);
 	tunnel->spec.key = key;
-	this->tunnels->put(this->tunnels, num_key(key), tunnel);
+	tunnel->id.key = key;
+	this->tunnels->put(this->tunnels, &tunnel->id, tunnel);
+}
+
+/**
+ * Whether the kernel's one VTI per pair of endpoints rule stands between a
+ * tunnel and an SA: both must be VTIs, XFRM interfaces have no endpoints.
+ */
+static bool endpoint_rule_applies(tunnel_t *tunnel, vti_sa_t *sa)
+{
+	return !tunnel_is_xfrm(tunnel) && !sa_is_xfrm(sa) &&
+		   same_endpoints(tunnel, sa);
 }
 
 /**
@@ -476,7 +553,8 @@ static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		if (tunnel != own && sa_count(tunnel) && same_endpoints(tunnel, sa))
+		if (tunnel != own && sa_count(tunnel) &&
+			endpoint_rule_applies(tunnel, sa))
 		{
 			found = tunnel;
 		}
@@ -536,7 +614,7 @@ static tunnel_t *find_by_name(private_vti_tunnels_t *this, tunnel_t *own,
 static void tunnel_remove(private_vti_tunnels_t *this, tunnel_t *tunnel)
 {
 	this->link->remove(this->link, &tunnel->spec);
-	this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+	this->tunnels->remove(this->tunnels, &tunnel->id);
 	tunnel_destroy(tunnel);
 }
 
@@ -553,7 +631,8 @@ static void retire_idle_twins(private_vti_tunnels_t *this, tunnel_t *own,
 	enumerator = this->tunnels->create_enumerator(this->tunnels);
 	while (enumerator->enumerate(enumerator, NULL, &tunnel))
 	{
-		if (tunnel != own && !sa_count(tunnel) && same_endpoints(tunnel, sa))
+		if (tunnel != own && !sa_count(tunnel) &&
+			endpoint_rule_applies(tunnel, sa))
 		{
 			DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u of '%s' wants "
 				 "its endpoints %H === %H", name_of(tunnel),
@@ -654,10 +733,11 @@ static void log_refusal(vti_sa_t *sa, claim_t claim, tunnel_t *other)
 static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 							  bool quiet, bool *rekeyed)
 {
+	tunnel_id_t id = { .kind = sa->cfg->kind, .key = sa->key };
 	tunnel_t *tunnel, *other;
 	claim_t claim;
 
-	tunnel = this->tunnels->get(this->tunnels, num_key(sa->key));
+	tunnel = this->tunnels->get(this->tunnels, &id);
 	if (!tunnel)
 	{
 		tunnel = find_spoke(this, sa);
@@ -689,7 +769,7 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 				 sa->child);
 		}
 		tunnel = tunnel_create(sa);
-		this->tunnels->put(this->tunnels, num_key(sa->key), tunnel);
+		this->tunnels->put(this->tunnels, &tunnel->id, tunnel);
 	}
 	else if (tunnel->dynamic && tunnel->spec.key != sa->key)
 	{
@@ -765,14 +845,24 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 		}
 		else
 		{
-			this->tunnels->remove(this->tunnels, num_key(tunnel->spec.key));
+			this->tunnels->remove(this->tunnels, &tunnel->id);
 			tunnel_destroy(tunnel);
 		}
 		return FALSE;
 	}
-	DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of '%s' "
-		 "installed", name_of(tunnel), tunnel->spec.key, tunnel->spec.local,
-		 tunnel->spec.remote, sa->child, sa->id, sa->conn);
+	if (tunnel_is_xfrm(tunnel))
+	{
+		DBG1(DBG_CFG, "vti: %s up (xfrm, if_id %u): CHILD_SA %s{%u} of '%s' "
+			 "installed", name_of(tunnel), tunnel->spec.key, sa->child,
+			 sa->id, sa->conn);
+	}
+	else
+	{
+		DBG1(DBG_CFG, "vti: %s up (key %u, %H === %H): CHILD_SA %s{%u} of "
+			 "'%s' installed", name_of(tunnel), tunnel->spec.key,
+			 tunnel->spec.local, tunnel->spec.remote, sa->child, sa->id,
+			 sa->conn);
+	}
 	tunnel_note(tunnel, TRUE, "CHILD_SA %s{%u} installed", sa->child, sa->id);
 	return TRUE;
 }
@@ -1122,6 +1212,31 @@ static bool all_move(tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
 }
 
 /**
+ * Let an XFRM interface follow its SAs' move: the device has no endpoints,
+ * so it changes only if the MTU or the routes that spare the outer
+ * addresses do.
+ */
+static void xfrm_follow(private_vti_tunnels_t *this, tunnel_t *tunnel,
+						vti_overhead_t overhead, host_t *local,
+						host_t *remote)
+{
+	bool changed;
+
+	tunnel->spec.local->destroy(tunnel->spec.local);
+	tunnel->spec.remote->destroy(tunnel->spec.remote);
+	tunnel->spec.local = local->clone(local);
+	tunnel->spec.remote = tunnel_shared(tunnel) ?
+							host_create_any(remote->get_family(remote)) :
+							remote->clone(remote);
+	changed = update_routes(tunnel);
+	changed |= !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead));
+	if (changed)
+	{
+		this->link->set(this->link, &tunnel->spec, TRUE);
+	}
+}
+
+/**
  * Move a tunnel's moving SAs to new endpoints, and its device with them.
  */
 static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
@@ -1146,6 +1261,11 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
 	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
 		   sizeof(tunnel->spec.underlay));
+	if (tunnel_is_xfrm(tunnel))
+	{
+		xfrm_follow(this, tunnel, overhead, local, remote);
+		return;
+	}
 	device = tunnel_shared(tunnel) ? host_create_any(remote->get_family(remote))
 								   : remote->clone(remote);
 	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
@@ -1172,6 +1292,10 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
  */
 static bool moves_in_place(tunnel_t *tunnel, host_t *local)
 {
+	if (tunnel_is_xfrm(tunnel))
+	{	/* tied to no endpoints */
+		return TRUE;
+	}
 	return tunnel_shared(tunnel) &&
 		   tunnel->spec.local->ip_equals(tunnel->spec.local, local);
 }
@@ -1370,12 +1494,13 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 static vti_config_t *resolve_for(private_vti_tunnels_t *this,
 								 tunnel_t *tunnel,
 								 vti_config_t *(*resolve)(char*, char*,
-														  uint32_t))
+												vti_kind_t, uint32_t))
 {
 	vti_config_t *cfg;
 	tunnel_t *other;
 
-	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.key);
+	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.cfg->kind,
+				  tunnel->spec.key);
 	if (streq(cfg->name, name_of(tunnel)))
 	{
 		return cfg;
@@ -1399,15 +1524,19 @@ static vti_config_t *resolve_for(private_vti_tunnels_t *this,
  * Give an SA the current settings.
  */
 static void resolve_sa(vti_sa_t *sa,
-					   vti_config_t *(*resolve)(char*, char*, uint32_t))
+					   vti_config_t *(*resolve)(char*, char*, vti_kind_t,
+												uint32_t))
 {
+	vti_kind_t kind = sa->cfg->kind;
+
 	vti_config_destroy(sa->cfg);
-	sa->cfg = resolve(sa->conn, sa->child, sa->key);
+	sa->cfg = resolve(sa->conn, sa->child, kind, sa->key);
 }
 
 METHOD(vti_tunnels_t, reconfigure, void,
 	private_vti_tunnels_t *this,
-	vti_config_t *(*resolve)(char *conn, char *child, uint32_t key))
+	vti_config_t *(*resolve)(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key))
 {
 	enumerator_t *enumerator;
 	tunnel_t *tunnel;
@@ -1554,6 +1683,7 @@ static vti_tunnel_status_t *status_of(tunnel_t *tunnel)
 	vti_tunnel_status_t *status;
 
 	INIT(status,
+		.kind = tunnel->spec.cfg->kind,
 		.key = tunnel->spec.key,
 		.state = sa_count(tunnel) ? "up"
 									: tunnel->idle_since ? "waiting" : "down",
@@ -1673,7 +1803,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 		},
 		.link = link,
 		.successor_wait = successor_wait,
-		.tunnels = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
+		.tunnels = hashtable_create(hash_id, equals_id, 8),
 		.by_sa = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.waiting = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),

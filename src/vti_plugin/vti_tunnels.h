@@ -99,7 +99,10 @@ struct vti_tunnel_status_t {
 	/** interface name */
 	char name[IFNAMSIZ];
 
-	/** VTI key */
+	/** kind of the device */
+	vti_kind_t kind;
+
+	/** VTI key, or the if_id of an XFRM interface */
 	uint32_t key;
 
 	/** "up", "down", or "waiting" (down, for a spoke's successor) */
@@ -202,6 +205,7 @@ struct vti_tunnels_t {
 	 */
 	void (*reconfigure)(vti_tunnels_t *this,
 						vti_config_t *(*resolve)(char *conn, char *child,
+												 vti_kind_t kind,
 												 uint32_t key));
 
 	/**

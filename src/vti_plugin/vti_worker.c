@@ -249,7 +249,8 @@ METHOD(vti_tunnels_t, ike_moved, void,
 
 METHOD(vti_tunnels_t, reconfigure, void,
 	private_vti_worker_t *this,
-	vti_config_t *(*resolve)(char *conn, char *child, uint32_t key))
+	vti_config_t *(*resolve)(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key))
 {
 	this->table->reconfigure(this->table, resolve);
 }

@@ -153,7 +153,9 @@ run_scenario() {
 		< /dev/null
 	rc=$?
 	mark_time scenario-end
-	if ((rc == 0)); then
+	if ((rc == 0)) && [[ -s $LAB_OUT/skip ]]; then
+		verdict SKIP "$(< "$LAB_OUT/skip")"
+	elif ((rc == 0)); then
 		verdict PASS
 	elif ((rc == 124 || rc == 137)); then
 		verdict FAIL "timed out after ${LAB_TIMEOUT}s"

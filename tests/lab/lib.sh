@@ -458,6 +458,7 @@ lab_sa_up() {
 # are the addresses). Keys and defaults:
 #   conn=lab child=net psk=lab-secret-0123456789
 #   mark_in= mark_out= (omitted when empty; e.g. 15, %unique)
+#   if_id_in= if_id_out= (omitted when empty; e.g. 7, %unique)
 #   local_ts=0.0.0.0/0,::/0 remote_ts=0.0.0.0/0,::/0
 #   ike=aes128-sha256-modp2048 esp=aes128gcm16
 #   start_action=none (none|trap|start) dpd_delay=0 rekey_time= (child)
@@ -469,10 +470,12 @@ lab_psk_conf() {
 	local local_ts=0.0.0.0/0,::/0 remote_ts=0.0.0.0/0,::/0
 	local ike=aes128-sha256-modp2048 esp=aes128gcm16 start_action=none
 	local dpd_delay=0 rekey_time='' conn_extra='' child_extra=''
+	local if_id_in='' if_id_out=''
 	for kv in "$@"; do
 		case ${kv%%=*} in
 		conn | child | psk | mark_in | mark_out | local_ts | remote_ts | ike | \
-			esp | start_action | dpd_delay | rekey_time | conn_extra | child_extra)
+			esp | start_action | dpd_delay | rekey_time | conn_extra | \
+			child_extra | if_id_in | if_id_out)
 			printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 		*) lab_fail "lab_psk_conf: unknown key ${kv%%=*}" ;;
 		esac
@@ -493,6 +496,8 @@ lab_psk_conf() {
 		printf '        start_action = %s\n' "$start_action"
 		[[ -z $mark_in ]] || printf '        mark_in = %s\n' "$mark_in"
 		[[ -z $mark_out ]] || printf '        mark_out = %s\n' "$mark_out"
+		[[ -z $if_id_in ]] || printf '        if_id_in = %s\n' "$if_id_in"
+		[[ -z $if_id_out ]] || printf '        if_id_out = %s\n' "$if_id_out"
 		[[ -z $rekey_time ]] || printf '        rekey_time = %s\n' "$rekey_time"
 		[[ -z $child_extra ]] || printf '        %s\n' "$child_extra"
 		printf '      }\n    }\n  }\n}\n'
@@ -559,6 +564,39 @@ lab_primary_backup_conf() {
 	for h in a b; do
 		cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
 		lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+	done
+}
+
+# lab_require_xfrmi: end the scenario as skipped (lab_skip) unless the
+# kernel makes XFRM interfaces (Debian's UML kernels do not; the QEMU
+# kernel does).
+lab_require_xfrmi() {
+	local ok=0
+	ip netns add xfrmi-probe 2> /dev/null || true
+	ip -n xfrmi-probe link add xfrmi-probe type xfrm if_id 1 2> /dev/null &&
+		ok=1
+	ip netns del xfrmi-probe 2> /dev/null || true
+	(( ok )) || lab_skip "the kernel has no XFRM interfaces (CONFIG_XFRM_INTERFACE)"
+}
+
+# lab_skip MSG...: end the scenario as skipped with MSG as reason: it
+# cannot run on this kernel. Call it from the scenario's shell.
+lab_skip() {
+	[[ -n $LAB_OUT && -d $LAB_OUT ]] && printf '%s\n' "$*" > "$LAB_OUT/skip"
+	printf 'lab_skip: %s\n' "$*" >&2
+	exit 0
+}
+
+# lab_xfrm_if_id HOST IFNAME: print the if_id of HOST's XFRM interface
+# IFNAME (decimal), nothing if it is none.
+lab_xfrm_if_id() {
+	local words i
+	read -r -a words <<< "$(ip -n "$1" -d -o link show dev "$2" 2> /dev/null)"
+	for (( i = 0; i < ${#words[@]} - 1; i++ )); do
+		if [[ ${words[i]} == xfrm && ${words[i + 1]} == if_id ]]; then
+			printf '%d' "${words[i + 2]}"
+			return
+		fi
 	done
 }
 

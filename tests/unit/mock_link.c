@@ -62,9 +62,10 @@ METHOD(vti_link_t, set, vti_link_result_t,
 						prefix->print(prefix, str, sizeof(str)));
 	}
 	enumerator->destroy(enumerator);
-	record(this, "set %s %s key %u %H %H %s%s", spec->cfg->name,
-		   up ? "up" : "down", spec->key, spec->local, spec->remote,
-		   spec->owner, routes);
+	record(this, "set %s %s %s %u %H %H %s%s", spec->cfg->name,
+		   up ? "up" : "down",
+		   spec->cfg->kind == VTI_KIND_XFRM ? "if_id" : "key", spec->key,
+		   spec->local, spec->remote, spec->owner, routes);
 	return this->result;
 }
 

@@ -70,7 +70,7 @@ static vti_config_t *resolve_with(char *name, char *value)
 	snprintf(conf, sizeof(conf),
 			 "charon { plugins { vti { %s = \"%s\" } } }", name, value);
 	settings(conf);
-	return vti_config_resolve("site", "net", 15);
+	return vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 }
 
 /**
@@ -149,7 +149,7 @@ static void test_defaults(void **state)
 	vti_config_t *cfg;
 
 	settings("");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_string_equal(cfg->name, "vti15");
 	assert_int_equal(cfg->mtu, 0);
 	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 0);
@@ -168,7 +168,7 @@ static void test_protect(void **state)
 	vti_config_t *cfg, *other;
 
 	settings("");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->protect, VTI_PROTECT_REMOTE_TS);
 	vti_config_destroy(cfg);
 	cfg = resolve_with("protect", "none");
@@ -177,7 +177,7 @@ static void test_protect(void **state)
 	cfg = resolve_with("protect", "10.2.0.0/16, 10.3.0.1/16, fd00:2::/64");
 	assert_int_equal(line_count, 0);
 	vti_config_destroy(cfg);
-	cfg = vti_config_resolve_protection("site", "net", 15);
+	cfg = vti_config_resolve_protection("site", "net", VTI_KIND_VTI, 15);
 	logged_once("site/net", "protect", "10.3.0.1/16");
 	assert_int_equal(cfg->protect, VTI_PROTECT_LIST);
 	assert_int_equal(cfg->protect_list->get_count(cfg->protect_list), 2);
@@ -196,9 +196,9 @@ static void test_remote(void **state)
 	vti_config_t *cfg, *other;
 
 	settings("charon { plugins { vti { keys { 42 { remote = any } } } } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->remote, VTI_REMOTE_PEER);
-	other = vti_config_resolve("site", "net", 42);
+	other = vti_config_resolve("site", "net", VTI_KIND_VTI, 42);
 	assert_int_equal(other->remote, VTI_REMOTE_ANY);
 	assert_false(vti_config_equals(cfg, other));
 	vti_config_destroy(other);
@@ -225,7 +225,7 @@ static void test_global(void **state)
 			 "  table = 100\n  metric = 50\n  fail_closed = no\n"
 			 "  down_action = delete\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 7);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 7);
 	assert_string_equal(cfg->name, "ipsec7");
 	assert_int_equal(cfg->mtu, 1400);
 	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 2);
@@ -253,17 +253,17 @@ static void test_precedence(void **state)
 			 "    children { net { metric = 4 } }\n"
 			 "  } }\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->metric, 4);
 	assert_int_equal(cfg->mtu, 1300);
 	vti_config_destroy(cfg);
-	cfg = vti_config_resolve("site", "other", 15);
+	cfg = vti_config_resolve("site", "other", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->metric, 3);
 	vti_config_destroy(cfg);
-	cfg = vti_config_resolve("elsewhere", "net", 15);
+	cfg = vti_config_resolve("elsewhere", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->metric, 2);
 	vti_config_destroy(cfg);
-	cfg = vti_config_resolve("elsewhere", "net", 16);
+	cfg = vti_config_resolve("elsewhere", "net", VTI_KIND_VTI, 16);
 	assert_int_equal(cfg->metric, 1);
 	assert_int_equal(cfg->mtu, 0);
 	vti_config_destroy(cfg);
@@ -275,7 +275,7 @@ static void test_routes_remote_ts(void **state)
 	vti_config_t *cfg;
 
 	settings("charon { plugins { vti { routes = remote_ts } } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->routes, VTI_ROUTES_REMOTE_TS);
 	vti_config_destroy(cfg);
 }
@@ -291,7 +291,7 @@ static void test_bad_values(void **state)
 			 "  addresses = 169.254.0.1/30, bogus, 10.0.0.1\n"
 			 "  routes = 10.1.0.0/16, not-a-prefix\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->mtu, 0);
 	assert_int_equal(cfg->table, 254);
 	assert_int_equal(cfg->metric, 0);
@@ -317,10 +317,69 @@ static void test_bad_names(void **state)
 		snprintf(conf, sizeof(conf),
 				 "charon { plugins { vti { name = \"%s\" } } }", bad[i]);
 		settings(conf);
-		cfg = vti_config_resolve("site", "net", 4000000000u);
+		cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 4000000000u);
 		assert_string_equal(cfg->name, "vti4000000000");
 		vti_config_destroy(cfg);
 	}
+}
+
+/** XFRM interfaces: xfrm<if_id> by default, from xfrm_name at every level,
+ *  never from the VTI name; a bad template falls back with one line */
+static void test_xfrm_name(void **state)
+{
+	vti_config_t *cfg;
+
+	settings("charon { plugins { vti { name = tun%k } } }");
+	cfg = vti_config_resolve("site", "net", VTI_KIND_XFRM, 7);
+	assert_int_equal(cfg->kind, VTI_KIND_XFRM);
+	assert_string_equal(cfg->name, "xfrm7");
+	assert_int_equal(line_count, 0);
+	vti_config_destroy(cfg);
+
+	settings("charon { plugins { vti {\n"
+			 "  xfrm_name = if%k\n"
+			 "  keys { 8 { xfrm_name = key%k } }\n"
+			 "  connections { site { xfrm_name = site%k\n"
+			 "    children { net { xfrm_name = net%k } } } }\n"
+			 "} } }");
+	cfg = vti_config_resolve("site", "net", VTI_KIND_XFRM, 7);
+	assert_string_equal(cfg->name, "net7");
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve("site", "other", VTI_KIND_XFRM, 7);
+	assert_string_equal(cfg->name, "site7");
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve("elsewhere", "net", VTI_KIND_XFRM, 8);
+	assert_string_equal(cfg->name, "key8");
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve("elsewhere", "net", VTI_KIND_XFRM, 7);
+	assert_string_equal(cfg->name, "if7");
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve("elsewhere", "net", VTI_KIND_VTI, 7);
+	assert_string_equal(cfg->name, "vti7");
+	assert_int_equal(cfg->kind, VTI_KIND_VTI);
+	vti_config_destroy(cfg);
+
+	settings("charon { plugins { vti { xfrm_name = \"x%d\" } } }");
+	cfg = vti_config_resolve("site", "net", VTI_KIND_XFRM, 7);
+	assert_string_equal(cfg->name, "xfrm7");
+	logged_once("vti: site/net: charon.plugins.vti.xfrm_name = 'x%d' is "
+				"invalid", "the if_id", "using xfrm%k");
+	vti_config_destroy(cfg);
+}
+
+/** Settings for the two kinds of device never compare equal */
+static void test_kind_equals(void **state)
+{
+	vti_config_t *vti, *xfrm;
+
+	settings("charon { plugins { vti { name = dev%k\n"
+			 "  xfrm_name = dev%k } } }");
+	vti = vti_config_resolve("site", "net", VTI_KIND_VTI, 7);
+	xfrm = vti_config_resolve("site", "net", VTI_KIND_XFRM, 7);
+	assert_string_equal(vti->name, xfrm->name);
+	assert_false(vti_config_equals(vti, xfrm));
+	vti_config_destroy(vti);
+	vti_config_destroy(xfrm);
 }
 
 /** Name templates: %k is the key, %% a percent sign, a fixed name stays */
@@ -350,7 +409,7 @@ static void test_clone_equals(void **state)
 	vti_config_t *cfg, *clone;
 
 	settings("charon { plugins { vti { addresses = 169.254.0.1/30 } } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	clone = vti_config_clone(cfg);
 	assert_true(vti_config_equals(cfg, clone));
 	clone->metric = 9;
@@ -513,7 +572,7 @@ static void test_ipv6_below_1280(void **state)
 			 "  mtu = 1279\n"
 			 "  addresses = 169.254.15.1/30, fd00:15::1/64\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->mtu, 1279);
 	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 1);
 	assert_string_equal(first(cfg->addresses), "169.254.15.1/30");
@@ -523,7 +582,7 @@ static void test_ipv6_below_1280(void **state)
 	settings("charon { plugins { vti {\n"
 			 "  mtu = 1200\n  routes = 2001:db8::/32, 10.1.0.0/16\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
 	assert_string_equal(first(cfg->route_list), "10.1.0.0/16");
 	logged_once("routes entry '2001:db8::/32' is invalid",
@@ -532,7 +591,7 @@ static void test_ipv6_below_1280(void **state)
 	settings("charon { plugins { vti {\n"
 			 "  mtu = 1280\n  routes = 2001:db8::/32\n"
 			 "} } }");
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
 	assert_int_equal(line_count, 0);
 	vti_config_destroy(cfg);
@@ -625,6 +684,8 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_expand_name),
+		cmocka_unit_test(test_xfrm_name),
+		cmocka_unit_test(test_kind_equals),
 		cmocka_unit_test(test_clone_equals),
 		cmocka_unit_test(test_route_len_not_a_number),
 		cmocka_unit_test(test_route_len_missing),

@@ -103,6 +103,100 @@ static void test_explanations(void **state)
 	assert_non_null(strstr(vti_key_explain(VTI_KEY_UNMARKED), "mark_out"));
 }
 
+/** The SA's marks and interface IDs, configured as resolved */
+static vti_key_source_t source(uint32_t mark_in, uint32_t mark_out,
+							   uint32_t if_id_in, uint32_t if_id_out)
+{
+	return (vti_key_source_t){
+		.mark_in = PLAIN(mark_in),
+		.mark_out = PLAIN(mark_out),
+		.mark_configured = PLAIN(mark_in),
+		.if_id_in = if_id_in,
+		.if_id_out = if_id_out,
+		.if_id_configured = if_id_in,
+	};
+}
+
+/** Equal interface IDs give an XFRM interface with that if_id */
+static void test_if_ids_give_xfrm(void **state)
+{
+	vti_key_source_t src = source(0, 0, 7, 7);
+	vti_kind_t kind = VTI_KIND_VTI;
+	uint32_t key = 0;
+
+	assert_int_equal(vti_key_choose(&src, &kind, &key), VTI_KEY_VALID);
+	assert_int_equal(kind, VTI_KIND_XFRM);
+	assert_int_equal(key, 7);
+	assert_false(vti_key_source_is_dynamic(&src, kind));
+}
+
+/** Equal marks without interface IDs still give a VTI */
+static void test_marks_give_vti(void **state)
+{
+	vti_key_source_t src = source(15, 15, 0, 0);
+	vti_kind_t kind = VTI_KIND_XFRM;
+	uint32_t key = 0;
+
+	assert_int_equal(vti_key_choose(&src, &kind, &key), VTI_KEY_VALID);
+	assert_int_equal(kind, VTI_KIND_VTI);
+	assert_int_equal(key, 15);
+}
+
+/** Marks and interface IDs together: the if_id decides the device */
+static void test_marks_and_if_ids(void **state)
+{
+	vti_key_source_t src = source(15, 15, 7, 7);
+	vti_kind_t kind = VTI_KIND_VTI;
+	uint32_t key = 0;
+
+	assert_int_equal(vti_key_choose(&src, &kind, &key), VTI_KEY_VALID);
+	assert_int_equal(kind, VTI_KIND_XFRM);
+	assert_int_equal(key, 7);
+
+	src = source(15, 16, 7, 7);
+	assert_int_equal(vti_key_choose(&src, &kind, &key), VTI_KEY_VALID);
+	assert_int_equal(kind, VTI_KIND_XFRM);
+}
+
+/** Different interface IDs per direction get no device */
+static void test_if_ids_asymmetric(void **state)
+{
+	vti_key_source_t src = source(0, 0, 7, 8);
+	vti_kind_t kind;
+	uint32_t key;
+
+	assert_int_equal(vti_key_choose(&src, &kind, &key),
+					 VTI_KEY_IF_ID_ASYMMETRIC);
+	src = source(0, 0, 7, 0);
+	assert_int_equal(vti_key_choose(&src, &kind, &key),
+					 VTI_KEY_IF_ID_ASYMMETRIC);
+	src = source(15, 15, 0, 7);
+	assert_int_equal(vti_key_choose(&src, &kind, &key),
+					 VTI_KEY_IF_ID_ASYMMETRIC);
+	assert_non_null(strstr(vti_key_explain(VTI_KEY_IF_ID_ASYMMETRIC),
+						   "if_id_out"));
+}
+
+/** %unique interface IDs give a dynamic XFRM interface, %unique-dir none */
+static void test_if_id_unique(void **state)
+{
+	vti_key_source_t src = source(0, 0, 42, 42);
+	vti_kind_t kind;
+	uint32_t key = 0;
+
+	src.if_id_configured = IF_ID_UNIQUE;
+	assert_int_equal(vti_key_choose(&src, &kind, &key), VTI_KEY_VALID);
+	assert_int_equal(key, 42);
+	assert_true(vti_key_source_is_dynamic(&src, kind));
+
+	src = source(0, 0, 42, 43);
+	src.if_id_configured = IF_ID_UNIQUE_DIR;
+	assert_int_equal(vti_key_choose(&src, &kind, &key),
+					 VTI_KEY_IF_ID_UNIQUE_DIR);
+	assert_non_null(strstr(vti_key_explain(VTI_KEY_IF_ID_UNIQUE_DIR),
+						   "%unique"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +208,11 @@ int main(void)
 		cmocka_unit_test(test_unique_dir),
 		cmocka_unit_test(test_unique),
 		cmocka_unit_test(test_explanations),
+		cmocka_unit_test(test_if_ids_give_xfrm),
+		cmocka_unit_test(test_marks_give_vti),
+		cmocka_unit_test(test_marks_and_if_ids),
+		cmocka_unit_test(test_if_ids_asymmetric),
+		cmocka_unit_test(test_if_id_unique),
 	};
 	return cmocka_run_group_tests_name("vti_key", tests, NULL, NULL);
 }

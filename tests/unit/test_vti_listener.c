@@ -215,6 +215,8 @@ typedef struct {
 	child_cfg_t public;
 	/** configured inbound mark */
 	mark_t mark;
+	/** configured interface ID */
+	uint32_t if_id;
 	/** configured remote selectors, traffic_selector_t* */
 	linked_list_t *remote_ts;
 } fake_cfg_t;
@@ -233,6 +235,8 @@ typedef struct {
 	uint32_t id;
 	/** resolved marks */
 	mark_t in, out;
+	/** resolved interface IDs */
+	uint32_t if_in, if_out;
 	/** negotiated remote selectors, traffic_selector_t* */
 	linked_list_t *remote_ts;
 } fake_child_t;
@@ -261,6 +265,12 @@ METHOD(child_cfg_t, cfg_get_mark, mark_t,
 	return this->mark;
 }
 
+METHOD(child_cfg_t, cfg_get_if_id, uint32_t,
+	fake_cfg_t *this, bool inbound)
+{
+	return this->if_id;
+}
+
 #ifdef HAVE_CHILD_CFG_T_SELECT_TRAFFIC_SELECTORS
 METHOD(child_cfg_t, cfg_get_ts, linked_list_t*,
 	fake_cfg_t *this, bool local, linked_list_t *hosts)
@@ -284,6 +294,12 @@ METHOD(child_sa_t, child_get_mark, mark_t,
 	fake_child_t *this, bool inbound)
 {
 	return inbound ? this->in : this->out;
+}
+
+METHOD(child_sa_t, child_get_if_id, uint32_t,
+	fake_child_t *this, bool inbound)
+{
+	return inbound ? this->if_in : this->if_out;
 }
 
 METHOD(child_sa_t, child_get_name, char*,
@@ -338,6 +354,12 @@ METHOD(ike_sa_t, ike_get_other_id, identification_t*,
 	fake_ike_t *this)
 {
 	return this->other_id;
+}
+
+METHOD(ike_sa_t, ike_get_peer_cfg, peer_cfg_t*,
+	fake_ike_t *this)
+{
+	return NULL;
 }
 
 METHOD(ike_sa_t, ike_get_child_count, int,
@@ -430,6 +452,7 @@ static fake_cfg_t *cfg(mark_t mark, char *remote_ts)
 	INIT(cfg,
 		.public = {
 			.get_mark = _cfg_get_mark,
+			.get_if_id = _cfg_get_if_id,
 			.get_traffic_selectors = _cfg_get_ts,
 		},
 		.mark = mark,
@@ -450,6 +473,7 @@ static child_sa_t *child(uint32_t id, fake_cfg_t *cfg, mark_t in, mark_t out,
 		.public = {
 			.get_config = _child_get_config,
 			.get_mark = _child_get_mark,
+			.get_if_id = _child_get_if_id,
 			.get_name = _child_get_name,
 			.get_unique_id = _child_get_unique_id,
 			.create_ts_enumerator = _child_create_ts_enumerator,
@@ -520,6 +544,7 @@ static int setup(void **state)
 			.get_my_host = _ike_get_my_host,
 			.get_other_host = _ike_get_other_host,
 			.get_other_id = _ike_get_other_id,
+			.get_peer_cfg = _ike_get_peer_cfg,
 			.get_child_count = _ike_get_child_count,
 			.create_child_sa_enumerator = _ike_create_child_sa_enumerator,
 			.has_condition = _ike_has_condition,
@@ -658,6 +683,45 @@ static void test_bad_marks(void **state)
 				 TRUE);
 	child_updown(f, adopt(child(9, c, partial, partial, "10.1.0.0/16")),
 				 TRUE);
+	expect_nothing();
+}
+
+/** A CHILD_SA "net" with equal interface IDs and no marks */
+static child_sa_t *if_id_child(uint32_t id, uint32_t in, uint32_t out)
+{
+	fake_cfg_t *c = cfg((mark_t){}, "10.0.0.0/8");
+	fake_child_t *sa;
+
+	c->if_id = in;
+	sa = (fake_child_t*)child(id, c, (mark_t){}, (mark_t){}, "10.1.0.0/16");
+	sa->if_in = in;
+	sa->if_out = out;
+	return &sa->public;
+}
+
+/** Equal if_ids give an XFRM interface named by its template, with no
+ *  policy check (that is for marks) */
+static void test_if_id(void **state)
+{
+	fixture_t *f = *state;
+	char line[512], o[32];
+
+	child_updown(f, adopt(if_id_child(7, 7, 7)), TRUE);
+	snprintf(line, sizeof(line), "up 7 key 7 10.9.0.1 10.9.0.2 site/net "
+			 "peer peer.example name xfrm7 ts [10.1.0.0/16] underlay 'eth0' "
+			 "overhead %s", plain_overhead(o, sizeof(o)));
+	expect(line);
+	expect_nothing();
+}
+
+/** if_ids that differ in and out are refused with one line per config */
+static void test_bad_if_ids(void **state)
+{
+	fixture_t *f = *state;
+
+	child_updown(f, adopt(if_id_child(7, 7, 8)), TRUE);
+	expect("log vti: CHILD_SA net of 'site' gets no XFRM interface: "
+		   "if_id_in and if_id_out differ; set both to the same value");
 	expect_nothing();
 }
 
@@ -813,6 +877,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_from_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_marks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_if_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_if_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmarked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_rekey, setup, teardown),

@@ -54,7 +54,7 @@ static void test_status_file(void **state)
 	sa = (vti_sa_t){
 		.id = 3, .key = 15, .local = a, .remote = b,
 		.conn = "site", .child = "net", .peer = "peer",
-		.cfg = vti_config_resolve("site", "net", 15),
+		.cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15),
 		.remote_ts = linked_list_create(),
 	};
 	start = stats->start(stats);
@@ -63,9 +63,9 @@ static void test_status_file(void **state)
 	status->write(status, FALSE);
 	text = slurp(path);
 	assert_true(strpfx(text, "# name\tkey\tstate\towner\tsas\tup_since\t"
-					   "last_change\treason\n"));
+					   "last_change\treason\tkind\n"));
 	assert_non_null(strstr(text, "\nvti15\t15\tup\tsite/net\t1\t"));
-	assert_non_null(strstr(text, "\tCHILD_SA net{3} installed\n"));
+	assert_non_null(strstr(text, "\tCHILD_SA net{3} installed\tvti\n"));
 	assert_non_null(strstr(text, "\n# hooks count=1 median_ns="));
 	free(text);
 
@@ -73,7 +73,7 @@ static void test_status_file(void **state)
 	status->write(status, FALSE);
 	text = slurp(path);
 	assert_non_null(strstr(text, "\nvti15\t15\tdown\tsite/net\t0\t0\t"));
-	assert_non_null(strstr(text, "\tlast CHILD_SA net{3} gone\n"));
+	assert_non_null(strstr(text, "\tlast CHILD_SA net{3} gone\tvti\n"));
 	free(text);
 
 	free(link->next_call(link));

@@ -98,7 +98,7 @@ static linked_list_t *empty_ts(void)
 /** Default settings for a key, freed at teardown */
 static vti_config_t *settings_for(uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve("net", "net", key);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
 
 	current->cfgs->insert_last(current->cfgs, cfg);
 	return cfg;
@@ -483,6 +483,136 @@ static void test_move_shared_device(void **state)
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
+/** An SA with if_id_in = if_id_out = IF_ID: its device is an XFRM
+ *  interface */
+static vti_sa_t xfrm_sa(uint32_t id, uint32_t if_id, host_t *local,
+						host_t *remote)
+{
+	vti_sa_t s = sa(id, if_id, local, remote);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_XFRM,
+										   if_id);
+
+	current->cfgs->insert_last(current->cfgs, cfg);
+	s.cfg = cfg;
+	return s;
+}
+
+/** XFRM interface: up with the first SA, no flap on rekey, down with the
+ *  last SA */
+static void test_xfrm_up_rekey_down(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, xfrm_sa(1, 7, f->a, f->b));
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	rekey(f, 1, xfrm_sa(2, 7, f->a, f->b));
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	up(f, xfrm_sa(3, 7, f->a, f->b));
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set xfrm7 down if_id 7 10.9.0.1 %any net/net");
+}
+
+/** Marks and if_ids are separate spaces: VTI key 7 and if_id 7 are two
+ *  devices, even between the same endpoints */
+static void test_xfrm_and_vti_same_number(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 7, f->a, f->b));
+	expect_call(f, "set vti7 up key 7 10.9.0.1 10.9.0.2 net/net");
+	up(f, xfrm_sa(2, 7, f->a, f->b));
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set xfrm7 down if_id 7 10.9.0.1 %any net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti7 down key 7 10.9.0.1 10.9.0.2 net/net");
+}
+
+/** No endpoint rule: several if_ids to one peer each get their device, and
+ *  an idle one is not removed for another */
+static void test_xfrm_if_ids_one_peer(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, xfrm_sa(1, 7, f->a, f->b));
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	up(f, xfrm_sa(2, 8, f->a, f->b));
+	expect_call(f, "set xfrm8 up if_id 8 10.9.0.1 %any net/net");
+	up(f, sa(3, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set xfrm7 down if_id 7 10.9.0.1 %any net/net");
+	up(f, xfrm_sa(4, 9, f->a, f->b));
+	expect_call(f, "set xfrm9 up if_id 9 10.9.0.1 %any net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 4);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** Spokes with one if_id share its device: it stays up while any of them
+ *  has an SA */
+static void test_xfrm_shared_by_peers(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, xfrm_sa(1, 7, f->a, f->b));
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	up(f, xfrm_sa(2, 7, f->a, f->c));
+	up(f, xfrm_sa(3, 7, f->a2, f->c));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	f->tunnels->sa_down(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set xfrm7 down if_id 7 10.9.0.1 %any net/net");
+}
+
+/** A MOBIKE move changes nothing on an XFRM interface, shared or not; a
+ *  changed ESP overhead of its newest SA realigns its MTU */
+static void test_xfrm_moved(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_move_t natt = { .id = 2, .overhead = { .fixed = 62, .block = 4 } };
+
+	up(f, xfrm_sa(1, 7, f->a, f->b));
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	up(f, xfrm_sa(2, 7, f->a, f->c));
+	move(f, f->a2, f->b, 1, 1);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	f->tunnels->ike_moved(f->tunnels, &natt, 1, f->a2, f->b);
+	expect_call(f, "set xfrm7 up if_id 7 10.9.1.1 %any net/net");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_no_call(f);
+}
+
+/** %unique if_ids: one device per spoke, re-keyed in place for the
+ *  spoke's successor, removed with its last SA */
+static void test_xfrm_unique(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s1 = xfrm_sa(1, 41, f->a, f->b), s2 = xfrm_sa(2, 42, f->a, f->c);
+	vti_sa_t next = xfrm_sa(3, 43, f->a, f->b);
+
+	s1.dynamic = s2.dynamic = next.dynamic = TRUE;
+	s1.peer = next.peer = "s1";
+	s2.peer = "s2";
+	up(f, s1);
+	expect_call(f, "set xfrm41 up if_id 41 10.9.0.1 10.9.0.2 net/net");
+	up(f, s2);
+	expect_call(f, "set xfrm42 up if_id 42 10.9.0.1 10.9.0.3 net/net");
+	up(f, next);
+	expect_call(f, "set xfrm41 up if_id 43 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "remove xfrm41");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
 /** A repeated up event for one SA does not count twice */
 static void test_duplicate_event(void **state)
 {
@@ -516,7 +646,7 @@ static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 static void test_down_action_delete(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->down_action = VTI_DOWN_ACTION_DELETE;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, NULL));
@@ -529,7 +659,7 @@ static void test_down_action_delete(void **state)
 static void test_routes_remote_ts(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
@@ -557,8 +687,8 @@ static void test_routes_remote_ts(void **state)
 static void test_routes_spare_endpoints(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
-	vti_config_t *list = vti_config_resolve("net", "net", 16);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_config_t *list = vti_config_resolve("net", "net", VTI_KIND_VTI, 16);
 	host_t *l = host_create_from_string("172.16.0.1", 500);
 	host_t *r = host_create_from_string("172.16.0.2", 500);
 
@@ -586,7 +716,7 @@ static void test_routes_spare_endpoints(void **state)
 static void test_rekey_new_selectors(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "10.1.0.0/16"));
@@ -605,7 +735,7 @@ static void test_rekey_new_selectors(void **state)
 static void test_routes_list(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg = vti_config_resolve("net", "net", 15);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_LIST;
 	cfg->route_list->insert_last(cfg->route_list, prefix("10.9.9.0/24"));
@@ -621,8 +751,8 @@ static void test_routes_list(void **state)
 static void test_name_collision(void **state)
 {
 	fixture_t *f = *state;
-	vti_config_t *cfg15 = vti_config_resolve("net", "net", 15);
-	vti_config_t *cfg16 = vti_config_resolve("net", "net", 16);
+	vti_config_t *cfg15 = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_config_t *cfg16 = vti_config_resolve("net", "net", VTI_KIND_VTI, 16);
 
 	assert_true(vti_config_expand_name("tun0", 15, cfg15->name));
 	assert_true(vti_config_expand_name("tun0", 16, cfg16->name));
@@ -634,9 +764,10 @@ static void test_name_collision(void **state)
 }
 
 /** Changed settings reach existing tunnels; a new name makes a new device */
-static vti_config_t *renamed(char *conn, char *child, uint32_t key)
+static vti_config_t *renamed(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	vti_config_expand_name("ipsec%k", key, cfg->name);
 	return cfg;
@@ -671,9 +802,10 @@ static void test_unknown_sa(void **state)
 
 /** Changed settings cannot give two devices one name: the tunnel whose
  *  new name is taken keeps its own */
-static vti_config_t *same_name(char *conn, char *child, uint32_t key)
+static vti_config_t *same_name(char *conn, char *child, vti_kind_t kind,
+							   uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	vti_config_expand_name("tun0", key, cfg->name);
 	return cfg;
@@ -800,7 +932,7 @@ static void test_spoke_successor_late(void **state)
  *  routing the peers' selectors */
 static vti_config_t *shared_settings(uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve("net", "net", key);
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
 
 	cfg->remote = VTI_REMOTE_ANY;
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
@@ -849,15 +981,17 @@ static void test_shared_peer_moves(void **state)
 
 /** Settings reloads switch a device between shared and per-peer: per peer,
  *  the newest SA's peer keeps it and the others wait for the key */
-static vti_config_t *peer_remote(char *conn, char *child, uint32_t key)
+static vti_config_t *peer_remote(char *conn, char *child, vti_kind_t kind,
+								 uint32_t key)
 {
-	vti_config_t *cfg = vti_config_resolve(conn, child, key);
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	cfg->routes = VTI_ROUTES_REMOTE_TS;
 	return cfg;
 }
 
-static vti_config_t *any_remote(char *conn, char *child, uint32_t key)
+static vti_config_t *any_remote(char *conn, char *child, vti_kind_t kind,
+								uint32_t key)
 {
 	return shared_settings(key);
 }
@@ -934,6 +1068,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spoke_successor_late, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_up_rekey_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_and_vti_same_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_if_ids_one_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_shared_by_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_sa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_action_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes_remote_ts, setup, teardown),

@@ -186,7 +186,7 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 		.conn = "net",
 		.child = "net",
 		.peer = k->peer,
-		.cfg = vti_config_resolve("net", "net", k->key),
+		.cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, k->key),
 		.remote_ts = w->ts,
 	};
 

@@ -116,7 +116,7 @@ static void test_order_and_drain(void **state)
 		sa = (vti_sa_t){
 			.id = i, .key = 15, .local = a, .remote = b,
 			.conn = conn, .child = conn, .peer = conn,
-			.cfg = vti_config_resolve(conn, conn, 15),
+			.cfg = vti_config_resolve(conn, conn, VTI_KIND_VTI, 15),
 			.remote_ts = linked_list_create(),
 		};
 		worker->sa_up(worker, &sa);
@@ -128,7 +128,7 @@ static void test_order_and_drain(void **state)
 	sa = (vti_sa_t){
 		.id = 101, .key = 15, .local = a, .remote = b,
 		.conn = conn, .child = conn, .peer = conn,
-		.cfg = vti_config_resolve(conn, conn, 15),
+		.cfg = vti_config_resolve(conn, conn, VTI_KIND_VTI, 15),
 		.remote_ts = linked_list_create(),
 	};
 	worker->sa_rekeyed(worker, 100, &sa);

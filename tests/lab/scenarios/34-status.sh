@@ -64,7 +64,7 @@ expect_status() {
 	(( ${#lines[@]} == 2 )) ||
 		lab_fail "vti-status -n a printed ${#lines[@]} lines $when, expected a header and vti15"
 	read -r -a head <<< "${lines[0]}"
-	[[ ${head[*]} == "NAME STATE KEY LOCAL REMOTE CONNECTION/CHILD SAS MTU UP CHANGED REASON" ]] ||
+	[[ ${head[*]} == "NAME KIND STATE KEY LOCAL REMOTE CONNECTION/CHILD SAS MTU UP CHANGED REASON" ]] ||
 		lab_fail "vti-status -n a: unexpected header $when: '${lines[0]}'"
 	read -r -a row <<< "${lines[1]}"
 	[[ ${row[*]} == "$*" ]] ||
@@ -83,7 +83,7 @@ lab_assert "a: CHILD_SA net is not INSTALLED" lab_sa_up a net
 lab_assert "a: CHILD_SA net16 is not INSTALLED" lab_sa_up a net16
 lab_assert_not "a: vti16 exists" lab_has_link a vti16
 lab_assert "a: the hand-made vti99 is gone" lab_has_link a vti99
-expect_status "with net and net16 up" vti15 up 15 10.9.0.1 10.9.0.2 lab/net 1 1446 \
+expect_status "with net and net16 up" vti15 vti up 15 10.9.0.1 10.9.0.2 lab/net 1 1446 \
 	'?' '?' '?'
 
 lab_log "terminate"
@@ -91,5 +91,5 @@ lab_swanctl a --terminate --ike lab --timeout 30 > /dev/null
 lab_assert "a: vti15 is not admin down after terminate" lab_wait 10 lab_link_down a vti15
 lab_assert "a: CHILD_SA net is still INSTALLED after terminate" \
 	lab_wait 10 sa_gone a net
-expect_status "after terminate" vti15 down 15 10.9.0.1 10.9.0.2 lab/net 0 1446 \
+expect_status "after terminate" vti15 vti down 15 10.9.0.1 10.9.0.2 lab/net 0 1446 \
 	'?' '?' '?'

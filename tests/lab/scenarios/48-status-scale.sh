@@ -117,18 +117,19 @@ run() {
 # one line per device, each listed once; from the file (FROMFILE 1):
 # its states, SA counts, ages and reasons; else SAS and times "?".
 check_table() {
-	local what=$1 out=$2 fromfile=$3 lines line name state key local_addr
+	local what=$1 out=$2 fromfile=$3 lines line name kind state key local_addr
 	local remote_addr owner sas mtu up changed reason want head a_up a_changed
 	local -A seen=()
 	mapfile -t lines <<< "$out"
 	read -r -a head <<< "${lines[0]}"
-	[[ ${head[*]} == "NAME STATE KEY LOCAL REMOTE CONNECTION/CHILD SAS MTU UP CHANGED REASON" ]] ||
+	[[ ${head[*]} == "NAME KIND STATE KEY LOCAL REMOTE CONNECTION/CHILD SAS MTU UP CHANGED REASON" ]] ||
 		lab_fail "$what: unexpected header '${lines[0]}'"
 	(( ${#lines[@]} == n + 1 )) ||
 		lab_fail "$what: ${#lines[@]} lines, expected a header and $n devices"
 	for line in "${lines[@]:1}"; do
-		read -r name state key local_addr remote_addr owner sas mtu up changed \
-			reason <<< "$line"
+		read -r name kind state key local_addr remote_addr owner sas mtu up \
+			changed reason <<< "$line"
+		[[ $kind == vti || $kind == vti6 ]] || lab_fail "$what: '$line', kind $kind"
 		[[ -n ${want_key[$name]:-} ]] || lab_fail "$what lists $name: '$line'"
 		[[ -z ${seen[$name]:-} ]] || lab_fail "$what lists $name twice"
 		seen[$name]=1
@@ -194,7 +195,8 @@ for t in tunnels:
         sys.exit("unexpected or repeated entry %r" % t)
     names.add(t["name"])
     i = int(f[0][3:]) - 1000
-    exp = {"name": f[0], "state": f[2], "key": int(f[1]), "owner": f[3],
+    exp = {"name": f[0], "kind": "vti6" if i % 100 == 0 else "vti",
+           "state": f[2], "key": int(f[1]), "owner": f[3],
            "sas": int(f[4]), "mtu": 1400,
            "up_since": int(f[5]) if f[2] == "up" else None,
            "last_change": int(f[6]), "reason": f[7],
@@ -242,7 +244,7 @@ lab_assert "a: vti15 is not up" lab_wait 10 lab_link_up a vti15
 lab_assert "a: $real does not say vti15 is up with one SA" \
 	lab_wait 5 file_has "$real" $'\nvti15\t15\tup\tlab/net\t1\t'
 run "real tunnel" -n a -f "$real"
-row='vti15 +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +1 +1446 +[0-9]+s +[0-9]+s '
+row='vti15 +vti +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +1 +1446 +[0-9]+s +[0-9]+s '
 row+='CHILD_SA net\{[0-9]+\} installed'
 [[ $STATUS_OUT =~ $'\n'$row$ ]] ||
 	lab_fail "vti-status -n a -f $real: expected a line matching '$row': $STATUS_OUT"
@@ -254,7 +256,7 @@ before, now = int(sys.argv[2]), int(sys.argv[3])
 if len(t) != 1:
     sys.exit("%d entries, expected 1" % len(t))
 t = t[0]
-want = {"name": "vti15", "state": "up", "key": 15, "local": "10.9.0.1",
+want = {"name": "vti15", "kind": "vti", "state": "up", "key": 15, "local": "10.9.0.1",
         "remote": "10.9.0.2", "owner": "lab/net", "sas": 1, "mtu": 1446}
 if {k: t[k] for k in want} != want:
     sys.exit("entry %r, expected %r" % (t, want))

@@ -95,7 +95,7 @@ lab_log "a's outbound SA: $((after - before)) packets during the pings"
 status_out=$(vti-status -n a)
 lab_log "vti-status -n a:"
 printf '%s\n' "$status_out"
-grep -Eq '^vti15 +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net ' <<< "$status_out" ||
+grep -Eq '^vti15 +vti +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net ' <<< "$status_out" ||
 	lab_fail "the installed vti-status does not list vti15 up"
 
 for h in a b; do

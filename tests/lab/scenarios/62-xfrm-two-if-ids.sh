@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Two tunnels to the same peer with different if_ids (7 and 8), both up at
+# once: the endpoint rule of VTIs does not apply to XFRM interfaces, so
+# xfrm7 and xfrm8 are both up on a and b, nothing is refused, and both
+# carry pings at the same time. Needs XFRM interfaces (LAB_KERNEL=qemu).
+
+lab_require_plugin
+lab_require_xfrmi
+
+lab_topo_pair
+for h in a b; do
+	lab_charon_start "$h"
+done
+for h in a b; do
+	if [[ $h == a ]]; then me=10.9.0.1 peer=10.9.0.2; else me=10.9.0.2 peer=10.9.0.1; fi
+	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" conn=seven child=seven \
+		if_id_in=7 if_id_out=7 local_ts=192.168.7.0/30 remote_ts=192.168.7.0/30
+	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" conn=eight child=eight \
+		if_id_in=8 if_id_out=8 local_ts=192.168.8.0/30 remote_ts=192.168.8.0/30
+	# one file: --load-all unloads what the file it loads does not have
+	cat "$LAB_RUN/$h/7.conf" "$LAB_RUN/$h/8.conf" > "$LAB_RUN/$h/swanctl.conf"
+	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+done
+lab_assert "a could not initiate 'seven'" lab_initiate a seven
+lab_assert "a could not initiate 'eight'" lab_initiate a eight
+for h in a b; do
+	for d in xfrm7 xfrm8; do
+		lab_assert "$h: $d is not up" lab_wait 10 lab_link_up "$h" "$d"
+	done
+done
+lab_assert_not "a: an SA was refused its device" lab_log_has a "gets no"
+lab_ip a <<-EOF
+addr add 192.168.7.1/30 dev xfrm7
+addr add 192.168.8.1/30 dev xfrm8
+EOF
+lab_ip b <<-EOF
+addr add 192.168.7.2/30 dev xfrm7
+addr add 192.168.8.2/30 dev xfrm8
+EOF
+pings=$LAB_RUN/a/ping7
+lab_ping_start a 192.168.7.2 "$pings" 0.2
+lab_assert "a -> b over xfrm8 failed while xfrm7 carries pings" lab_ping a 192.168.8.2
+counts=$(lab_ping_stop "$pings") || lab_fail "the ping over xfrm7 did not run"
+read -r sent received <<< "$counts"
+lab_log "over xfrm7 meanwhile: $received of $sent replies"
+(( received >= 3 )) || lab_fail "over xfrm7: $received of $sent replies"
