@@ -54,6 +54,9 @@ struct private_vti_hook_stats_t {
 	/** hooks whose thread was switched out */
 	uint64_t switched_count;
 
+	/** hooks whose thread was preempted */
+	uint64_t preempted_count;
+
 	/** protects the above */
 	mutex_t *mutex;
 };
@@ -70,17 +73,16 @@ static uint64_t now_ns(clockid_t clock)
 }
 
 /**
- * Context switches of the calling thread so far, voluntary or not.
+ * Context switches of the calling thread so far: all of them, and the
+ * involuntary ones.
  */
-static uint64_t switches(void)
+static void switches(uint64_t *all, uint64_t *involuntary)
 {
-	struct rusage usage;
+	struct rusage usage = {};
 
-	if (getrusage(RUSAGE_THREAD, &usage) != 0)
-	{
-		return 0;
-	}
-	return usage.ru_nvcsw + usage.ru_nivcsw;
+	getrusage(RUSAGE_THREAD, &usage);
+	*all = usage.ru_nvcsw + usage.ru_nivcsw;
+	*involuntary = usage.ru_nivcsw;
 }
 
 METHOD(vti_hook_stats_t, start, vti_hook_start_t,
@@ -89,7 +91,7 @@ METHOD(vti_hook_stats_t, start, vti_hook_start_t,
 	vti_hook_start_t start;
 
 	/* the monotonic clock last, so that it times the hook alone */
-	start.switches = switches();
+	switches(&start.switches, &start.preemptions);
 	start.cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	start.wall = now_ns(CLOCK_MONOTONIC);
 	return start;
@@ -109,7 +111,11 @@ METHOD(vti_hook_stats_t, stop, void,
 {
 	uint64_t wall = now_ns(CLOCK_MONOTONIC) - start.wall;
 	uint64_t cpu = now_ns(CLOCK_THREAD_CPUTIME_ID) - start.cpu;
-	bool switched = switches() != start.switches;
+	uint64_t all, involuntary;
+	bool switched;
+
+	switches(&all, &involuntary);
+	switched = all != start.switches;
 
 	this->mutex->lock(this->mutex);
 	record(&this->wall, this->count, wall);
@@ -118,6 +124,10 @@ METHOD(vti_hook_stats_t, stop, void,
 	if (switched)
 	{
 		this->switched_count++;
+		if (involuntary != start.preemptions)
+		{
+			this->preempted_count++;
+		}
 	}
 	else
 	{
@@ -167,6 +177,7 @@ METHOD(vti_hook_stats_t, summarize, void,
 	this->mutex->lock(this->mutex);
 	summary->count = this->count;
 	summary->switched = this->switched_count;
+	summary->preempted = this->preempted_count;
 	summary->wall.max = this->wall.max;
 	summary->cpu.max = this->cpu.max;
 	summary->own.max = this->own_max;

@@ -31,6 +31,9 @@ struct vti_hook_start_t {
 
 	/** context switches of the calling thread so far */
 	uint64_t switches;
+
+	/** involuntary context switches of the calling thread so far */
+	uint64_t preemptions;
 };
 
 /**
@@ -59,6 +62,10 @@ struct vti_hook_summary_t {
 	/** hooks whose thread was switched out meanwhile (it waited, or was
 	 *  preempted) */
 	uint64_t switched;
+
+	/** hooks whose thread was preempted meanwhile (an involuntary switch;
+	 *  they count as switched out too) */
+	uint64_t preempted;
 
 	/** time from entry to return (monotonic clock): includes waits for
 	 *  locks and the kernel, and time the thread was not running */

@@ -68,7 +68,8 @@ static void print_status(private_vti_status_t *this, FILE *out,
 	this->stats->summarize(this->stats, &hooks);
 	fprintf(out, "# hooks count=%llu median_ns=%llu p99_ns=%llu max_ns=%llu "
 			"cpu_median_ns=%llu cpu_p99_ns=%llu cpu_max_ns=%llu switched=%llu "
-			"own_median_ns=%llu own_p99_ns=%llu own_max_ns=%llu\n",
+			"preempted=%llu own_median_ns=%llu own_p99_ns=%llu "
+			"own_max_ns=%llu\n",
 			(unsigned long long)hooks.count,
 			(unsigned long long)hooks.wall.median,
 			(unsigned long long)hooks.wall.p99,
@@ -77,6 +78,7 @@ static void print_status(private_vti_status_t *this, FILE *out,
 			(unsigned long long)hooks.cpu.p99,
 			(unsigned long long)hooks.cpu.max,
 			(unsigned long long)hooks.switched,
+			(unsigned long long)hooks.preempted,
 			(unsigned long long)hooks.own.median,
 			(unsigned long long)hooks.own.p99,
 			(unsigned long long)hooks.own.max);

@@ -314,7 +314,8 @@ def main():
                 if r.conf == "plugin" else "-")
         line("hooks counted, b", lambda r: (r.hooks["b"] or {}).get("count", "n/a")
              if r.conf == "plugin" else "-")
-        line("hooks switched out, b", lambda r: (r.hooks["b"] or {}).get("switched", "n/a")
+        line("hooks switched out/preempted, b", lambda r: "%s/%s" % tuple(
+            (r.hooks["b"] or {}).get(k, "n/a") for k in ("switched", "preempted"))
              if r.conf == "plugin" else "-")
         line("installed->link up (ms)", lambda r: "med/p99" if r.conf != "none" else "-")
         line("", lambda r: "/".join(fmt(x) for x in stats(r.install_to_link())[1:])
@@ -348,9 +349,10 @@ def main():
                     for key in HOOK_FIGURES:
                         put(n, c, "hook_%s_%s%s" % (host, prefix, key[:-3]),
                             r.hook(host, prefix + key), "us")
-                switched = (r.hooks.get(host) or {}).get("switched")
-                put(n, c, "hooks_switched_%s" % host,
-                    float(switched) if switched is not None else None, "")
+                for k in ("switched", "preempted"):
+                    v = (r.hooks.get(host) or {}).get(k)
+                    put(n, c, "hooks_%s_%s" % (k, host),
+                        float(v) if v is not None else None, "")
             _, med, p99 = stats(r.install_to_link())
             put(n, c, "installed_to_link_median", med, "ms")
             put(n, c, "installed_to_link_p99", p99, "ms")

@@ -72,6 +72,7 @@ static void test_status_file(void **state)
 	assert_non_null(strstr(text, " cpu_p99_ns="));
 	assert_non_null(strstr(text, " cpu_max_ns="));
 	assert_non_null(strstr(text, " switched="));
+	assert_non_null(strstr(text, " preempted="));
 	assert_non_null(strstr(text, " own_median_ns="));
 	assert_non_null(strstr(text, " own_p99_ns="));
 	assert_non_null(strstr(text, " own_max_ns="));
