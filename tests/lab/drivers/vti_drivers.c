@@ -158,15 +158,43 @@ static bool exists(char *name)
 	return link != NULL;
 }
 
-/** What the kernel says about a device */
-typedef struct {
+typedef struct device_t device_t;
+
+/**
+ * What the kernel says about a device.
+ */
+struct device_t {
+
+	/** the device exists */
 	bool exists;
+
+	/** its link kind, "" if it has none */
 	char type[16];
-	uint32_t ikey, okey, mtu, group, nopolicy;
-	char local[64], remote[64], alias[256];
+
+	/** keys, host order */
+	uint32_t ikey, okey;
+
+	/** MTU */
+	uint32_t mtu;
+
+	/** interface group */
+	uint32_t group;
+
+	/** IPv4 disable_policy */
+	uint32_t nopolicy;
+
+	/** outer addresses, as text */
+	char local[64], remote[64];
+
+	/** ifalias, "" if none */
+	char alias[256];
+
+	/** admin state */
 	bool up;
+
+	/** interface index */
 	int ifindex;
-} device_t;
+};
 
 /** Read a device's state from the kernel */
 static device_t device(char *name)
@@ -286,14 +314,28 @@ static void set_underlay_mtu(uint32_t mtu)
 	rtnl_link_put(link);
 }
 
-/** Link events seen by the monitor for one device */
-typedef struct {
+typedef struct events_t events_t;
+
+/**
+ * Link events seen by the monitor for one device.
+ */
+struct events_t {
+
+	/** the device */
 	char *name;
+
+	/** RTM_NEWLINK events for it */
 	int newlinks;
+
+	/** the first of them was seen */
 	bool first_seen;
+
+	/** MTU and group in the first */
 	uint32_t first_mtu, first_group;
+
+	/** admin state in the first */
 	bool first_up;
-} events_t;
+};
 
 /** Record a parsed link event */
 static void on_link(struct nl_object *obj, void *arg)
@@ -701,13 +743,25 @@ static void route_free(vti_route_t *route)
 	route->net->destroy(route->net);
 }
 
-/** What the kernel has in the main table for a prefix and metric */
-typedef struct {
+typedef struct place_t place_t;
+
+/**
+ * What the kernel has in a route's place (table, prefix and metric).
+ */
+struct place_t {
+
+	/** routes there */
 	int count;
+
+	/** protocol of the last, -1 if none */
 	int protocol;
+
+	/** route type of the last, -1 if none */
 	int type;
+
+	/** device of the last, 0 if none */
 	int ifindex;
-} place_t;
+};
 
 /** Read the kernel's routes in a route's place */
 static place_t place_of(vti_route_t *route)
