@@ -382,7 +382,7 @@ static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
 METHOD(listener_t, child_updown, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa, bool up)
 {
-	uint64_t start = this->stats->start(this->stats);
+	vti_hook_start_t start = this->stats->start(this->stats);
 
 	handle_child_updown(this, ike_sa, child_sa, up);
 	this->stats->stop(this->stats, start);
@@ -392,7 +392,7 @@ METHOD(listener_t, child_updown, bool,
 METHOD(listener_t, child_rekey, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old, child_sa_t *new)
 {
-	uint64_t start = this->stats->start(this->stats);
+	vti_hook_start_t start = this->stats->start(this->stats);
 
 	handle_child_rekey(this, ike_sa, old, new);
 	this->stats->stop(this->stats, start);
@@ -402,7 +402,7 @@ METHOD(listener_t, child_rekey, bool,
 METHOD(listener_t, child_state_change, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa, child_sa_state_t state)
 {
-	uint64_t start = this->stats->start(this->stats);
+	vti_hook_start_t start = this->stats->start(this->stats);
 
 	handle_child_state_change(this, ike_sa, child_sa, state);
 	this->stats->stop(this->stats, start);
@@ -412,7 +412,7 @@ METHOD(listener_t, child_state_change, bool,
 METHOD(listener_t, ike_updown, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, bool up)
 {
-	uint64_t start = this->stats->start(this->stats);
+	vti_hook_start_t start = this->stats->start(this->stats);
 
 	handle_ike_updown(this, ike_sa, up);
 	this->stats->stop(this->stats, start);
@@ -422,7 +422,7 @@ METHOD(listener_t, ike_updown, bool,
 METHOD(listener_t, ike_update, bool,
 	private_vti_listener_t *this, ike_sa_t *ike_sa, host_t *local, host_t *remote)
 {
-	uint64_t start = this->stats->start(this->stats);
+	vti_hook_start_t start = this->stats->start(this->stats);
 
 	handle_ike_update(this, ike_sa, local, remote);
 	this->stats->stop(this->stats, start);

@@ -446,23 +446,19 @@ static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
 	return cleared;
 }
 
-static uint32_t wanted_mtu(private_vti_netlink_t *this,
-						   vti_link_spec_t *spec);
-
 /**
- * Create a device as a spec says, in one request that also sets its MTU,
- * admin state and our group; the alias that names its owner follows.
+ * Create a device as a spec says, in one request that also sets its MTU
+ * (0: the kernel's choice), admin state and our group; the alias that names
+ * its owner follows.
  */
 static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
-						  bool up)
+						  bool up, uint32_t mtu)
 {
 	struct rtnl_link *link;
-	uint32_t mtu;
 	int err;
 
 	link = tunnel_params(spec);
 	rtnl_link_set_group(link, VTI_LINK_GROUP);
-	mtu = wanted_mtu(this, spec);
 	if (mtu)
 	{
 		rtnl_link_set_mtu(link, mtu);
@@ -617,17 +613,16 @@ static bool policy_disabled(struct rtnl_link *link)
 /**
  * Collect what differs between a device and its spec: our mark, the policy
  * bypass (VTIs only: an XFRM interface's traffic meets the policies of its
- * if_id), the MTU and the admin state. Returns NULL if nothing does: the
- * kernel announces every change, even one to the same value.
+ * if_id), the MTU (0: any) and the admin state. Returns NULL if nothing
+ * does: the kernel announces every change, even one to the same value.
  */
-static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
-										 struct rtnl_link *link,
-										 vti_link_spec_t *spec, bool up)
+static struct rtnl_link *collect_changes(struct rtnl_link *link,
+										 vti_link_spec_t *spec, bool up,
+										 uint32_t mtu)
 {
 	struct rtnl_link *changes;
 	const char *current = rtnl_link_get_ifalias(link);
 	char alias[256];
-	uint32_t mtu = wanted_mtu(this, spec);
 	bool dirty = FALSE;
 
 	changes = rtnl_link_alloc();
@@ -668,17 +663,17 @@ static struct rtnl_link *collect_changes(private_vti_netlink_t *this,
 }
 
 /**
- * Set our mark, the policy bypass, the MTU and the admin state of a device;
- * tells whether anything changed.
+ * Set our mark, the policy bypass, the MTU (0: leave it) and the admin
+ * state of a device; tells whether anything changed.
  */
 static bool configure_device(private_vti_netlink_t *this,
 							 struct rtnl_link *link, vti_link_spec_t *spec,
-							 bool up, bool *changed)
+							 bool up, uint32_t mtu, bool *changed)
 {
 	struct rtnl_link *changes;
 	int err;
 
-	changes = collect_changes(this, link, spec, up);
+	changes = collect_changes(link, spec, up, mtu);
 	if (!changes)
 	{
 		return TRUE;
@@ -689,7 +684,7 @@ static bool configure_device(private_vti_netlink_t *this,
 	{
 		report(this, spec->cfg->name, "vti: setting %s of %s %s (mtu %u) "
 			   "failed: %s; %s", spec->cfg->name, spec->owner,
-			   up ? "up" : "down", wanted_mtu(this, spec), nl_geterror(err),
+			   up ? "up" : "down", mtu, nl_geterror(err),
 			   explain(err, spec->cfg->kind));
 		return FALSE;
 	}
@@ -713,11 +708,13 @@ static struct rtnl_link *get_device(private_vti_netlink_t *this, char *name)
 
 /**
  * Get the device of a spec, ours and of the right kind, creating it if
- * needed; NULL if someone else's device is in the way or the kernel
- * refused. Tells whether it was created or its parameters changed.
+ * needed (with the MTU given); NULL if someone else's device is in the way
+ * or the kernel refused. Tells whether it was created or its parameters
+ * changed.
  */
 static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 									   vti_link_spec_t *spec, bool up,
+									   uint32_t mtu,
 									   vti_link_result_t *result)
 {
 	struct rtnl_link *link;
@@ -743,7 +740,7 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	}
 	if (!link)
 	{
-		if (!create_device(this, spec, up))
+		if (!create_device(this, spec, up, mtu))
 		{
 			return NULL;
 		}
@@ -778,14 +775,18 @@ METHOD(vti_link_t, set, vti_link_result_t,
 	vti_link_result_t result = VTI_LINK_UNCHANGED;
 	struct rtnl_link *link;
 	bool changed = FALSE, was_up;
+	uint32_t mtu;
 
-	link = ensure_device(this, spec, up, &result);
+	/* asked once: the creating request and the alignment that follows
+	 * both need it */
+	mtu = wanted_mtu(this, spec);
+	link = ensure_device(this, spec, up, mtu, &result);
 	if (!link)
 	{
 		return VTI_LINK_FAILED;
 	}
 	was_up = rtnl_link_get_flags(link) & IFF_UP;
-	if (!configure_device(this, link, spec, up, &changed))
+	if (!configure_device(this, link, spec, up, mtu, &changed))
 	{
 		if (result == VTI_LINK_CREATED)
 		{

@@ -95,8 +95,9 @@ struct vti_route_sink_t {
 	 * Ask the kernel which route it picks for an address.
 	 *
 	 * @param dst		destination address
-	 * @return			interface index of that route, 0 for a blackhole or
-	 *					no route, -1 if the kernel could not be asked
+	 * @return			interface index of that route, 0 for a blackhole,
+	 *					-1 if there is no route or the kernel could not be
+	 *					asked
 	 */
 	int (*lookup)(vti_route_sink_t *this, host_t *dst);
 

@@ -52,7 +52,7 @@ static void print_status(private_vti_status_t *this, FILE *out,
 {
 	enumerator_t *enumerator;
 	vti_tunnel_status_t *status;
-	uint64_t count, median, p99, max;
+	vti_hook_summary_t hooks;
 
 	fprintf(out, "# name\tkey\tstate\towner\tsas\tup_since\tlast_change"
 			"\treason\tkind\n");
@@ -66,10 +66,23 @@ static void print_status(private_vti_status_t *this, FILE *out,
 				vti_kind_name(status->kind));
 	}
 	enumerator->destroy(enumerator);
-	this->stats->summarize(this->stats, &count, &median, &p99, &max);
-	fprintf(out, "# hooks count=%llu median_ns=%llu p99_ns=%llu max_ns=%llu\n",
-			(unsigned long long)count, (unsigned long long)median,
-			(unsigned long long)p99, (unsigned long long)max);
+	this->stats->summarize(this->stats, &hooks);
+	fprintf(out, "# hooks count=%llu median_ns=%llu p99_ns=%llu max_ns=%llu "
+			"cpu_median_ns=%llu cpu_p99_ns=%llu cpu_max_ns=%llu switched=%llu "
+			"preempted=%llu own_median_ns=%llu own_p99_ns=%llu "
+			"own_max_ns=%llu\n",
+			(unsigned long long)hooks.count,
+			(unsigned long long)hooks.wall.median,
+			(unsigned long long)hooks.wall.p99,
+			(unsigned long long)hooks.wall.max,
+			(unsigned long long)hooks.cpu.median,
+			(unsigned long long)hooks.cpu.p99,
+			(unsigned long long)hooks.cpu.max,
+			(unsigned long long)hooks.switched,
+			(unsigned long long)hooks.preempted,
+			(unsigned long long)hooks.own.median,
+			(unsigned long long)hooks.own.p99,
+			(unsigned long long)hooks.own.max);
 }
 
 /**

@@ -26,6 +26,11 @@ MON_RE = re.compile(r"^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\] "
                     r"(Deleted )?\d+: (vti\d+)@[^<]*<([^>]*)>")
 EST_RE = re.compile(r"^CHILD_SA c(\d+)\{\d+\} established with SPIs ")
 HOOKS_RE = re.compile(r"^# hooks (.*)$")
+# the plugin's hook figures: key prefixes in its status file and labels;
+# "" is the monotonic clock, entry to return
+HOOK_CLOCKS = (("wall (monotonic)", ""), ("CPU (thread clock)", "cpu_"),
+               ("wall, not switched out", "own_"))
+HOOK_FIGURES = ("median_ns", "p99_ns", "max_ns")
 
 
 def stats(values):
@@ -303,10 +308,14 @@ def main():
         line("  up (CHILD_SA installed)", lambda r: triple(stats(r.event_ms("up"))))
         line("  down (IKE_SA deleted)", lambda r: triple(stats(r.event_ms("down"))))
         line("hook in plugin, b (us)", lambda r: "med/p99/max")
-        line("", lambda r: triple((r.hook("b", "median_ns"), r.hook("b", "p99_ns"),
-                                  r.hook("b", "max_ns")), 1)
-             if r.conf == "plugin" else "-")
+        for label, prefix in HOOK_CLOCKS:
+            line("  " + label, lambda r, p=prefix: triple(
+                tuple(r.hook("b", p + k) for k in HOOK_FIGURES), 1)
+                if r.conf == "plugin" else "-")
         line("hooks counted, b", lambda r: (r.hooks["b"] or {}).get("count", "n/a")
+             if r.conf == "plugin" else "-")
+        line("hooks switched out/preempted, b", lambda r: "%s/%s" % tuple(
+            (r.hooks["b"] or {}).get(k, "n/a") for k in ("switched", "preempted"))
              if r.conf == "plugin" else "-")
         line("installed->link up (ms)", lambda r: "med/p99" if r.conf != "none" else "-")
         line("", lambda r: "/".join(fmt(x) for x in stats(r.install_to_link())[1:])
@@ -336,8 +345,14 @@ def main():
                 put(n, c, "event_%s_median" % kind, med, "ms")
                 put(n, c, "event_%s_p99" % kind, p99, "ms")
             for host in "ab":
-                for key in ("median_ns", "p99_ns", "max_ns"):
-                    put(n, c, "hook_%s_%s" % (host, key[:-3]), r.hook(host, key), "us")
+                for _, prefix in HOOK_CLOCKS:
+                    for key in HOOK_FIGURES:
+                        put(n, c, "hook_%s_%s%s" % (host, prefix, key[:-3]),
+                            r.hook(host, prefix + key), "us")
+                for k in ("switched", "preempted"):
+                    v = (r.hooks.get(host) or {}).get(k)
+                    put(n, c, "hooks_%s_%s" % (k, host),
+                        float(v) if v is not None else None, "")
             _, med, p99 = stats(r.install_to_link())
             put(n, c, "installed_to_link_median", med, "ms")
             put(n, c, "installed_to_link_p99", p99, "ms")
@@ -370,8 +385,10 @@ def main():
         ratios.append((n, "plugin_hook_median_ms", hook_med, ""))
         ratios.append((n, "updown_per_plugin_hook", ratio(updown_share, hook_med), ">= 50"))
         ratios.append((n, "updown_per_plugin_outside", ratio(updown_share, outside_share), ">= 50"))
-        if rp and rp.hook("b", "p99_ns") is not None:
-            ratios.append((n, "plugin_hook_p99_ms", rp.hook("b", "p99_ns") / 1000.0, "< 1"))
+        for _, prefix in HOOK_CLOCKS:
+            if rp and rp.hook("b", prefix + "p99_ns") is not None:
+                ratios.append((n, "plugin_hook_%sp99_ms" % prefix,
+                               rp.hook("b", prefix + "p99_ns") / 1000.0, "< 1"))
         if rp and rn:
             ratios.append((n, "wall_up_plugin_per_none",
                            ratio(rp.wall_links_up(), rn.wall_links_up()), "<= 1.1"))

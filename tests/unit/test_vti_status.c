@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vti_status.h"
@@ -41,8 +42,8 @@ static void test_status_file(void **state)
 	vti_hook_stats_t *stats = vti_hook_stats_create();
 	vti_status_t *status;
 	host_t *a, *b;
+	vti_hook_start_t start;
 	vti_sa_t sa;
-	uint64_t start;
 	int fd;
 
 	fd = mkstemp(path);
@@ -67,6 +68,14 @@ static void test_status_file(void **state)
 	assert_non_null(strstr(text, "\nvti15\t15\tup\tsite/net\t1\t"));
 	assert_non_null(strstr(text, "\tCHILD_SA net{3} installed\tvti\n"));
 	assert_non_null(strstr(text, "\n# hooks count=1 median_ns="));
+	assert_non_null(strstr(text, " cpu_median_ns="));
+	assert_non_null(strstr(text, " cpu_p99_ns="));
+	assert_non_null(strstr(text, " cpu_max_ns="));
+	assert_non_null(strstr(text, " switched="));
+	assert_non_null(strstr(text, " preempted="));
+	assert_non_null(strstr(text, " own_median_ns="));
+	assert_non_null(strstr(text, " own_p99_ns="));
+	assert_non_null(strstr(text, " own_max_ns="));
 	free(text);
 
 	tunnels->sa_down(tunnels, 3);
@@ -89,23 +98,89 @@ static void test_status_file(void **state)
 	unlink(path);
 }
 
-/** The hook summary: median and 99th percentile of the durations */
+/** Assert the order of a clock's figures */
+static void assert_ordered(vti_hook_figures_t *figures)
+{
+	assert_true(figures->median <= figures->p99);
+	assert_true(figures->p99 <= figures->max);
+}
+
+/** The hook summary: median and 99th percentile of the durations, on
+ *  both clocks */
 static void test_hook_stats(void **state)
 {
 	vti_hook_stats_t *stats = vti_hook_stats_create();
-	uint64_t count, median, p99, max;
+	vti_hook_summary_t summary;
 	int i;
 
-	stats->summarize(stats, &count, &median, &p99, &max);
-	assert_int_equal(count, 0);
-	assert_int_equal(median, 0);
+	stats->summarize(stats, &summary);
+	assert_int_equal(summary.count, 0);
+	assert_int_equal(summary.wall.median, 0);
+	assert_int_equal(summary.cpu.median, 0);
 	for (i = 0; i < 100; i++)
 	{
 		stats->stop(stats, stats->start(stats));
 	}
-	stats->summarize(stats, &count, &median, &p99, &max);
-	assert_int_equal(count, 100);
-	assert_true(median <= p99 && p99 <= max);
+	stats->summarize(stats, &summary);
+	assert_int_equal(summary.count, 100);
+	assert_int_equal(stats->get_count(stats), 100);
+	assert_ordered(&summary.wall);
+	assert_ordered(&summary.cpu);
+	stats->destroy(stats);
+}
+
+/** CPU time of the calling thread, nanoseconds */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/** A hook that waits counts on the monotonic clock only: its CPU time
+ *  leaves the wait out, and it counts as switched out, not in the own
+ *  time */
+static void test_hook_stats_wait(void **state)
+{
+	vti_hook_stats_t *stats = vti_hook_stats_create();
+	struct timespec wait = { .tv_nsec = 20 * 1000 * 1000 };
+	vti_hook_summary_t summary;
+	vti_hook_start_t start;
+
+	start = stats->start(stats);
+	nanosleep(&wait, NULL);
+	stats->stop(stats, start);
+	stats->summarize(stats, &summary);
+	assert_int_equal(summary.count, 1);
+	assert_true(summary.wall.median >= 20 * 1000 * 1000);
+	assert_true(summary.wall.max >= 20 * 1000 * 1000);
+	assert_true(summary.cpu.median < summary.wall.median);
+	assert_true(summary.cpu.max < summary.wall.max);
+	assert_int_equal(summary.switched, 1);
+	assert_int_equal(summary.own.median, 0);
+	assert_int_equal(summary.own.max, 0);
+	stats->destroy(stats);
+}
+
+/** A hook that works counts its CPU time on the thread's clock */
+static void test_hook_stats_work(void **state)
+{
+	vti_hook_stats_t *stats = vti_hook_stats_create();
+	vti_hook_summary_t summary;
+	vti_hook_start_t start;
+	uint64_t until;
+
+	start = stats->start(stats);
+	until = thread_cpu_ns() + 2 * 1000 * 1000;
+	while (thread_cpu_ns() < until)
+	{
+		/* spend 2 ms of this thread's CPU */
+	}
+	stats->stop(stats, start);
+	stats->summarize(stats, &summary);
+	assert_true(summary.cpu.median >= 2 * 1000 * 1000);
+	assert_true(summary.cpu.max >= 2 * 1000 * 1000);
 	stats->destroy(stats);
 }
 
@@ -114,6 +189,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_file),
 		cmocka_unit_test(test_hook_stats),
+		cmocka_unit_test(test_hook_stats_wait),
+		cmocka_unit_test(test_hook_stats_work),
 	};
 	int failed;
 

@@ -13,7 +13,8 @@
 #    in s, so SAS "?"); every device listed once, times "?".
 # 2. With it: "vti-status -n s -f FILE" lists every device once with the
 #    file's SA counts, ages and reasons; "--json" parses and has 1000
-#    entries carrying exactly the file's values. Each takes at most 1 s
+#    entries carrying exactly the file's values (and "hooks": null: the
+#    file's hook line is not the plugin's). Each takes at most 1 s
 #    in the lab: the scale issue's explicit target (the one timing this
 #    lab asserts), measured with bash's $EPOCHREALTIME around the call.
 #    The lab shares the machine's CPUs with whatever else runs there, so
@@ -23,9 +24,12 @@
 #    pass.
 # 4. A real tunnel a <-> b (key 15) with a's status_file under $LAB_RUN/a:
 #    the file says vti15 is up with one SA; vti-status -n a -f FILE shows
-#    SAS 1, an age in seconds and "CHILD_SA net{N} installed", and its
-#    JSON an up_since between the initiation and now. After terminate:
-#    down, SAS 0, UP "-", "last CHILD_SA net{N} gone".
+#    SAS 1, an age in seconds and "CHILD_SA net{N} installed", followed
+#    by the plugin's hook durations (count, switched out, preempted; wall,
+#    CPU and not switched out: median, p99, max), and its JSON an
+#    up_since between the initiation and now and those hook figures as
+#    numbers. After terminate: down, SAS 0, UP "-", "last CHILD_SA net{N}
+#    gone", the hook line again.
 
 lab_require_plugin
 
@@ -180,6 +184,9 @@ py_check='
 import json, sys
 doc = json.load(open(sys.argv[2]))
 tunnels = doc["tunnels"]
+if doc.get("hooks", "missing") is not None:
+    sys.exit("hooks %r, expected null (the file has no hook line of the plugin)"
+             % doc.get("hooks", "missing"))
 want = {}
 for line in open(sys.argv[1], encoding="utf-8"):
     if line.startswith("#"):
@@ -246,8 +253,13 @@ lab_assert "a: $real does not say vti15 is up with one SA" \
 run "real tunnel" -n a -f "$real"
 row='vti15 +vti +up +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +1 +1446 +[0-9]+s +[0-9]+s '
 row+='CHILD_SA net\{[0-9]+\} installed'
-[[ $STATUS_OUT =~ $'\n'$row$ ]] ||
-	lab_fail "vti-status -n a -f $real: expected a line matching '$row': $STATUS_OUT"
+# the line after the table: the plugin's hook durations
+d='[0-9.]+(ns|us|ms|s)'
+fig="median $d, p99 $d, max $d"
+hooks='hooks: [0-9]+ timed, [0-9]+ switched out \([0-9]+ preempted\); '
+hooks+="wall $fig; CPU $fig; not switched out $fig"
+[[ $STATUS_OUT =~ $'\n'$row$'\n'$hooks$ ]] ||
+	lab_fail "vti-status -n a -f $real: expected a line matching '$row' and the hook line '$hooks': $STATUS_OUT"
 run "real tunnel, JSON" -n a -f "$real" --json
 py_real='
 import json, re, sys
@@ -266,6 +278,19 @@ if not before <= t["up_since"] <= now or t["last_change"] != t["up_since"]:
 if not re.fullmatch(r"CHILD_SA net\{\d+\} installed", t["reason"]):
     sys.exit("reason %r" % t["reason"])
 print("vti15 up since %d s" % (now - t["up_since"]))
+h = json.loads(sys.argv[1])["hooks"]
+if not isinstance(h, dict) or not all(isinstance(h.get(k), int)
+                                      for k in ("count", "switched", "preempted")):
+    sys.exit("hooks %r" % h)
+if h["count"] < 1 or not h["preempted"] <= h["switched"] <= h["count"]:
+    sys.exit("hooks count %d, switched %d, preempted %d"
+             % (h["count"], h["switched"], h["preempted"]))
+for clock in ("wall", "cpu", "own"):
+    f = h[clock]
+    if not all(isinstance(f.get(k), int) for k in ("median_ns", "p99_ns", "max_ns")) \
+            or not f["median_ns"] <= f["p99_ns"] <= f["max_ns"]:
+        sys.exit("hooks %s %r" % (clock, f))
+print("%d hooks, wall p99 %d ns" % (h["count"], h["wall"]["p99_ns"]))
 '
 out=$(python3 -c "$py_real" "$STATUS_OUT" "$before" "$EPOCHSECONDS" 2>&1) ||
 	lab_fail "vti-status -n a -f $real --json: $out"
@@ -278,7 +303,7 @@ lab_assert "a: vti15 is not admin down after terminate" \
 lab_assert "a: $real does not say vti15 is down with no SA" \
 	lab_wait 5 lab_file_has "$real" $'\nvti15\t15\tdown\tlab/net\t0\t0\t'
 run "real tunnel, terminated" -n a -f "$real"
-row='vti15 +down +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +0 +1446 +- +[0-9]+s '
+row='vti15 +vti +down +15 +10\.9\.0\.1 +10\.9\.0\.2 +lab/net +0 +1446 +- +[0-9]+s '
 row+='last CHILD_SA net\{[0-9]+\} gone'
-[[ $STATUS_OUT =~ $'\n'$row$ ]] ||
+[[ $STATUS_OUT =~ $'\n'$row$'\n'$hooks$ ]] ||
 	lab_fail "vti-status -n a -f $real: expected a line matching '$row': $STATUS_OUT"
