@@ -187,23 +187,6 @@ static char *format(char *fmt, ...)
 }
 
 /**
- * The interface that holds a local address; "" if charon knows none.
- */
-static void underlay_of(private_vti_listener_t *this, host_t *local,
-						char underlay[IFNAMSIZ])
-{
-	char *name;
-
-	underlay[0] = '\0';
-	name = this->env->get_interface(local);
-	if (name)
-	{
-		snprintf(underlay, IFNAMSIZ, "%s", name);
-	}
-	free(name);
-}
-
-/**
  * Describe an installed CHILD_SA for the tunnel table; the caller frees
  * it with free_sa().
  */
@@ -230,7 +213,6 @@ static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 									 local->get_family(local) == AF_INET6,
 									 child_sa->has_encap(child_sa)),
 	};
-	underlay_of(this, local, sa.underlay);
 	return sa;
 }
 
@@ -367,7 +349,7 @@ static void handle_ike_update(private_vti_listener_t *this, ike_sa_t *ike_sa,
 								local->get_family(local) == AF_INET6,
 								ike_sa->has_condition(ike_sa, COND_NAT_ANY)),
 			};
-			underlay_of(this, local, moves[count++].underlay);
+			count++;
 		}
 	}
 	enumerator->destroy(enumerator);

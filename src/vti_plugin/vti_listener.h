@@ -25,14 +25,6 @@ typedef struct vti_listener_env_t vti_listener_env_t;
 struct vti_listener_env_t {
 
 	/**
-	 * The interface that holds a local address.
-	 *
-	 * @param local		local address
-	 * @return			interface name (allocated), NULL if not known
-	 */
-	char *(*get_interface)(host_t *local);
-
-	/**
 	 * The addresses a "dynamic" remote traffic selector stands for: the
 	 * peer's virtual IPs, or its address.
 	 *

@@ -97,7 +97,7 @@ static void stop(private_vti_plugin_t *this)
 
 /**
  * The interface that holds a local address, from charon's own view of the
- * addresses (no kernel dump); see vti_listener_env_t.
+ * addresses (no kernel dump), for the worker.
  */
 static char *charon_interface(host_t *local)
 {
@@ -123,7 +123,6 @@ static linked_list_t *charon_dynamic_hosts(ike_sa_t *ike_sa)
  * What the listener asks of charon.
  */
 static vti_listener_env_t charon_env = {
-	.get_interface = charon_interface,
 	.get_dynamic_hosts = charon_dynamic_hosts,
 	.check_policies = vti_policy_check_queue,
 };
@@ -147,7 +146,8 @@ static bool start(private_vti_plugin_t *this)
 	this->tunnels = vti_worker_create(vti_tunnels_create(this->link,
 						lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.successor_wait",
-							DEFAULT_SUCCESSOR_WAIT, lib->ns)));
+							DEFAULT_SUCCESSOR_WAIT, lib->ns)),
+						charon_interface);
 	interval = lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.reconcile_interval",
 							DEFAULT_RECONCILE_INTERVAL, lib->ns);

@@ -57,7 +57,8 @@ struct vti_sa_t {
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;
 
-	/** interface that holds its local address, "" if not known */
+	/** interface that holds its local address, "" if not known (the
+	 *  worker looks it up) */
 	char underlay[IFNAMSIZ];
 };
 
@@ -87,7 +88,8 @@ struct vti_sa_move_t {
 	/** its ESP overhead between the new endpoints */
 	vti_overhead_t overhead;
 
-	/** interface that holds the new local address, "" if not known */
+	/** interface that holds the new local address, "" if not known (the
+	 *  worker looks it up) */
 	char underlay[IFNAMSIZ];
 };
 

@@ -74,6 +74,9 @@ struct private_vti_worker_t {
 	/** the table */
 	vti_tunnels_t *table;
 
+	/** interface of a local address, NULL if not known */
+	char *(*get_interface)(host_t *local);
+
 	/** events not handed to the table yet, as event_t* */
 	linked_list_t *queue;
 
@@ -106,15 +109,53 @@ static void event_destroy(event_t *event)
 	free(event);
 }
 
+static void deliver(private_vti_worker_t *this, event_t *event);
+
 /**
- * Queue an event for the worker.
+ * Queue an event for the worker; without a worker thread, hand it to the
+ * table at once.
  */
 static void enqueue(private_vti_worker_t *this, event_t *event)
 {
+	if (!this->thread)
+	{
+		deliver(this, event);
+		event_destroy(event);
+		return;
+	}
 	this->mutex->lock(this->mutex);
 	this->queue->insert_last(this->queue, event);
 	this->condvar->signal(this->condvar);
 	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Fill in the interface that holds a local address; "" if not known.
+ */
+static void underlay_of(private_vti_worker_t *this, host_t *local,
+						char underlay[IFNAMSIZ])
+{
+	char *name = this->get_interface(local);
+
+	snprintf(underlay, IFNAMSIZ, "%s", name ?: "");
+	free(name);
+}
+
+/**
+ * Give the SA or the moves of an event their underlay.
+ */
+static void find_underlay(private_vti_worker_t *this, event_t *event)
+{
+	u_int i;
+
+	if (event->sa)
+	{
+		underlay_of(this, event->sa->local, event->sa->underlay);
+	}
+	for (i = 0; event->moves && i < event->count; i++)
+	{
+		underlay_of(this, event->local, event->moves[i].underlay);
+	}
 }
 
 /**
@@ -123,6 +164,8 @@ static void enqueue(private_vti_worker_t *this, event_t *event)
 static void deliver(private_vti_worker_t *this, event_t *event)
 {
 	vti_tunnels_t *table = this->table;
+
+	find_underlay(this, event);
 
 	switch (event->type)
 	{
@@ -305,7 +348,10 @@ METHOD(vti_tunnels_t, destroy, void,
 	this->stopping = TRUE;
 	this->condvar->signal(this->condvar);
 	this->mutex->unlock(this->mutex);
-	this->thread->join(this->thread);
+	if (this->thread)
+	{
+		this->thread->join(this->thread);
+	}
 	this->queue->destroy_function(this->queue, (void*)event_destroy);
 	this->table->destroy(this->table);
 	this->condvar->destroy(this->condvar);
@@ -316,7 +362,8 @@ METHOD(vti_tunnels_t, destroy, void,
 /*
  * Described in header
  */
-vti_tunnels_t *vti_worker_create(vti_tunnels_t *table)
+vti_tunnels_t *vti_worker_create(vti_tunnels_t *table,
+								 char *(*get_interface)(host_t *local))
 {
 	private_vti_worker_t *this;
 
@@ -339,20 +386,16 @@ vti_tunnels_t *vti_worker_create(vti_tunnels_t *table)
 			.destroy = _destroy,
 		},
 		.table = table,
+		.get_interface = get_interface,
 		.queue = linked_list_create(),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);
 	this->thread = thread_create((thread_main_t)run, this);
 	if (!this->thread)
-	{	/* without a thread of its own, the table takes the events itself */
+	{
 		DBG1(DBG_CFG, "vti: no worker thread; the tunnel table works in "
 			 "charon's bus hooks");
-		this->queue->destroy(this->queue);
-		this->condvar->destroy(this->condvar);
-		this->mutex->destroy(this->mutex);
-		free(this);
-		return table;
 	}
 	return &this->public;
 }

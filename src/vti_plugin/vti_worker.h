@@ -25,9 +25,16 @@
  * directly, as they come from threads that may wait. Destroying it first
  * gives the table every event still queued, then destroys the table.
  *
+ * Before it hands an SA or a move to the table, the worker looks up the
+ * interface that holds its local address (charon's address lock may have
+ * to be waited for, which no hook should do).
+ *
  * @param table			table to feed, owned by the worker from now on
+ * @param get_interface	interface of a local address (allocated), NULL if
+ *						not known
  * @return				the table's interface, queuing the events
  */
-vti_tunnels_t *vti_worker_create(vti_tunnels_t *table);
+vti_tunnels_t *vti_worker_create(vti_tunnels_t *table,
+								 char *(*get_interface)(host_t *local));
 
 #endif /** VTI_WORKER_H_ @}*/

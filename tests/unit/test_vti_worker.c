@@ -44,8 +44,8 @@ static void record(recorder_t *this, char *fmt, ...)
 
 static void rec_sa_up(vti_tunnels_t *t, vti_sa_t *sa)
 {
-	record((recorder_t*)t, "up %u key %u %s/%s", sa->id, sa->key, sa->conn,
-		   sa->child);
+	record((recorder_t*)t, "up %u key %u %s/%s on '%s'", sa->id, sa->key,
+		   sa->conn, sa->child, sa->underlay);
 }
 
 static void rec_sa_down(vti_tunnels_t *t, uint32_t id)
@@ -65,13 +65,29 @@ static void rec_sa_destroyed(vti_tunnels_t *t, uint32_t id)
 
 static void rec_sa_rekeyed(vti_tunnels_t *t, uint32_t old_id, vti_sa_t *sa)
 {
-	record((recorder_t*)t, "rekeyed %u %u", old_id, sa->id);
+	record((recorder_t*)t, "rekeyed %u %u on '%s'", old_id, sa->id,
+		   sa->underlay);
 }
 
 static void rec_ike_moved(vti_tunnels_t *t, vti_sa_move_t *moves,
 						  u_int count, host_t *local, host_t *remote)
 {
-	record((recorder_t*)t, "moved %u %u", count, moves[0].id);
+	record((recorder_t*)t, "moved %u %u on '%s'", count, moves[0].id,
+		   moves[0].underlay);
+}
+
+/** charon's interface names: eth0 holds 10.9.0.1, nothing 10.9.0.2 */
+static char *get_interface(host_t *local)
+{
+	host_t *eth0 = host_create_from_string("10.9.0.1", 0);
+	char *name = NULL;
+
+	if (local->ip_equals(local, eth0))
+	{
+		name = strdup("eth0");
+	}
+	eth0->destroy(eth0);
+	return name;
 }
 
 static void rec_destroy(vti_tunnels_t *t)
@@ -81,8 +97,8 @@ static void rec_destroy(vti_tunnels_t *t)
 	*this->destroyed = TRUE;
 }
 
-/** The worker delivers every event in order, from copies, and drains its
- *  queue when it stops */
+/** The worker delivers every event in order, from copies, with the
+ *  underlay it looked up, and drains its queue when it stops */
 static void test_order_and_drain(void **state)
 {
 	recorder_t recorder = {
@@ -110,7 +126,7 @@ static void test_order_and_drain(void **state)
 	recorder.destroyed = &destroyed;
 	a = host_create_from_string("10.9.0.1", 500);
 	b = host_create_from_string("10.9.0.2", 500);
-	worker = vti_worker_create(&recorder.public);
+	worker = vti_worker_create(&recorder.public, get_interface);
 	for (i = 1; i <= 100; i++)
 	{
 		sa = (vti_sa_t){
@@ -146,19 +162,20 @@ static void test_order_and_drain(void **state)
 	{
 		char expected[64];
 
-		snprintf(expected, sizeof(expected), "up %d key 15 net/net", i);
+		snprintf(expected, sizeof(expected), "up %d key 15 net/net on 'eth0'",
+				 i);
 		recorder.events->remove_first(recorder.events, (void**)&event);
 		assert_string_equal(event, expected);
 		free(event);
 	}
 	recorder.events->remove_first(recorder.events, (void**)&event);
-	assert_string_equal(event, "rekeyed 100 101");
+	assert_string_equal(event, "rekeyed 100 101 on 'eth0'");
 	free(event);
 	recorder.events->remove_first(recorder.events, (void**)&event);
 	assert_string_equal(event, "destroyed 100");
 	free(event);
 	recorder.events->remove_first(recorder.events, (void**)&event);
-	assert_string_equal(event, "moved 1 7");
+	assert_string_equal(event, "moved 1 7 on ''");
 	free(event);
 	recorder.events->remove_first(recorder.events, (void**)&event);
 	assert_string_equal(event, "down 101");
