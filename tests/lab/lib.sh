@@ -129,6 +129,22 @@ lab_ping() {
 		{ printf '%s\n' "$out" >&2; return 1; }
 }
 
+# lab_ping_refused_at OUT MTU: true if OUT, a failed DF ping's output,
+# shows the kernel refused it locally as too long for MTU. Debian 12's ping
+# reads the error queue and names the MTU ("local error: message too long,
+# mtu=1446"): it must be MTU. Debian 13's prints only sendmsg's EMSGSIZE
+# ("ping: sendmsg: Message too long"); that the limit is exactly MTU is then
+# shown by the DF ping of MTU bytes that passed just before.
+lab_ping_refused_at() {
+	local out=$1 mtu=$2
+	[[ $out == *[Mm]essage\ too\ long* ]] || return 1
+	if [[ $out =~ mtu=([0-9]+) ]]; then
+		[[ ${BASH_REMATCH[1]} == "$mtu" ]]
+	else
+		[[ $out == *"sendmsg: Message too long"* ]]
+	fi
+}
+
 # ---------------------------------------------------------------- topology
 
 # lab_ip HOST [ARGS...]: run the ip commands read from stdin (one per line,
