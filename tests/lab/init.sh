@@ -42,7 +42,8 @@ LAB_MODULES="ipv6 xfrm_user ip_vti ip6_vti esp4 esp6 xfrm4_tunnel veth bridge
 lab_poweroff() {
 	trap - EXIT
 	sync
-	poweroff -f
+	# (Debian 13's minimal root has no poweroff: the sysrq below does it)
+	poweroff -f 2>/dev/null
 	echo o > /proc/sysrq-trigger
 	sleep 10
 }

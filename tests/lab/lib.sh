@@ -18,14 +18,25 @@ LAB_OUT=${LAB_OUT:-}
 LAB_POLL=${LAB_POLL:-0.3}
 # Plugin to preload into charon; used only when the file exists.
 VTI_PLUGIN=${VTI_PLUGIN:-}
+# How lab_charon_start gives charon the plugin: "preload" (LD_PRELOAD) or
+# "dir" (from charon's plugin directory, as installed: a copy of it with
+# the plugin is mounted over it in charon's mount namespace, no preload).
+# tests/lab/run sets "dir" for the Debian 13 lab, whose charon 6 may check
+# the plugin's version against its own.
+LAB_PLUGIN_LOAD=${LAB_PLUGIN_LOAD:-preload}
 # Debian's charon.
 LAB_CHARON=${LAB_CHARON:-/usr/lib/ipsec/charon}
 # Plugins charon loads (those missing from its plugin dir are skipped);
-# "vti" is appended when $VTI_PLUGIN exists.
+# "vti" is appended when $VTI_PLUGIN exists. Debian 13 packages no aes,
+# sha1, sha2, hmac, kdf or gmp: openssl provides those algorithms there
+# (Debian 12 does not install it by default).
 LAB_PLUGINS=${LAB_PLUGINS:-random nonce aes sha1 sha2 hmac kdf drbg pem pkcs1
-	x509 revocation constraints pubkey gmp kernel-netlink socket-default vici
-	updown}
+	x509 revocation constraints pubkey gmp openssl kernel-netlink
+	socket-default vici updown}
 LAB_PLUGIN_DIR=${LAB_PLUGIN_DIR:-/usr/lib/ipsec/plugins}
+# Where scripts/package put the Debian package for the lab's system
+# (tests/lab/run sets it for another Debian than the host's).
+LAB_PACKAGE_DIR=${LAB_PACKAGE_DIR:-${LAB_DIR:-.}/../../build/package}
 
 # ---------------------------------------------------------------- basics
 
@@ -116,6 +127,22 @@ lab_ping() {
 		{ printf '%s\n' "$out" >&2; return 1; }
 	[[ $out == *" 0% packet loss"* ]] ||
 		{ printf '%s\n' "$out" >&2; return 1; }
+}
+
+# lab_ping_refused_at OUT MTU: true if OUT, a failed DF ping's output,
+# shows the kernel refused it locally as too long for MTU. Debian 12's ping
+# reads the error queue and names the MTU ("local error: message too long,
+# mtu=1446"): it must be MTU. Debian 13's prints only sendmsg's EMSGSIZE
+# ("ping: sendmsg: Message too long"); that the limit is exactly MTU is then
+# shown by the DF ping of MTU bytes that passed just before.
+lab_ping_refused_at() {
+	local out=$1 mtu=$2
+	[[ $out == *[Mm]essage\ too\ long* ]] || return 1
+	if [[ $out =~ mtu=([0-9]+) ]]; then
+		[[ ${BASH_REMATCH[1]} == "$mtu" ]]
+	else
+		[[ $out == *"sendmsg: Message too long"* ]]
+	fi
 }
 
 # ---------------------------------------------------------------- topology
@@ -342,8 +369,9 @@ lab__charon_spawn() {
 }
 
 # lab__preload: env(1) arguments that preload the plugin if it exists
+# (and LAB_PLUGIN_LOAD is preload)
 lab__preload() {
-	if lab_plugin_available; then
+	if lab_plugin_available && [[ $LAB_PLUGIN_LOAD == preload ]]; then
 		printf 'LD_PRELOAD=%s\n' "$VTI_PLUGIN"
 	else
 		printf -- '-u\nLD_PRELOAD\n'
@@ -373,6 +401,13 @@ lab__charon_start_preloaded() {
 	  load = $(lab__plugin_list)
 	  $4"
 	mapfile -t env < <(lab__preload)
+	if lab_plugin_available && [[ $LAB_PLUGIN_LOAD == dir ]]; then
+		lab__plugin_dir_copy
+		lab__charon_spawn "$host" 20 \
+			"${5/preload/plugin directory}: $LAB_PLUGIN_DIR/libstrongswan-vti.so" \
+			"mount -n --bind $LAB_RUN/installed/plugins $LAB_PLUGIN_DIR &&" "${env[@]}"
+		return
+	fi
 	lab__charon_spawn "$host" 20 "$5: ${env[*]}" "" "${env[@]}"
 }
 
@@ -884,6 +919,16 @@ lab_log_count() {
 # ---------------------------------------------------------------- installed plugin
 # (added for scenario 03)
 
+# lab__plugin_dir_copy: make $LAB_RUN/installed/plugins, a copy of
+# $LAB_PLUGIN_DIR with $VTI_PLUGIN as libstrongswan-vti.so (once per lab).
+lab__plugin_dir_copy() {
+	local inst=$LAB_RUN/installed
+	[[ -d $inst/plugins ]] && return 0
+	mkdir -p "$inst"
+	cp -a "$LAB_PLUGIN_DIR" "$inst/plugins"
+	cp "$VTI_PLUGIN" "$inst/plugins/libstrongswan-vti.so"
+}
+
 # lab_charon_start_installed HOST [VTI_SETTINGS [EXTRA_CONF]]: like
 # lab_charon_start, but with the plugin installed the way an operator does
 # it and no LD_PRELOAD: in charon's mount namespace a copy of
@@ -901,10 +946,8 @@ lab_charon_start_installed() {
 	lab_charon_running "$host" && lab_fail "charon already running in $host"
 	lab_plugin_available || lab_fail "VTI_PLUGIN '${VTI_PLUGIN:-}' does not exist"
 	[[ -f $vti_ini ]] || lab_fail "$vti_ini does not exist"
-	if [[ ! -d $inst ]]; then
-		mkdir -p "$inst"
-		cp -a "$LAB_PLUGIN_DIR" "$inst/plugins"
-		cp "$VTI_PLUGIN" "$inst/plugins/libstrongswan-vti.so"
+	lab__plugin_dir_copy
+	if [[ ! -d $inst/charon.d ]]; then
 		cp -a /etc/strongswan.d/charon "$inst/charon.d"
 		cp "$vti_ini" "$inst/charon.d/vti.conf"
 	fi

@@ -51,8 +51,8 @@ up() {
 }
 
 # check_mtu MTU WHEN: a's vti15 has MTU; a DF ping of MTU bytes from a to
-# b's inner address passes as ESP; one of MTU + 1 bytes fails locally,
-# naming mtu=MTU, and adds no ESP packet.
+# b's inner address passes as ESP; one of MTU + 1 bytes fails locally as
+# too long for MTU (lab_ping_refused_at), and adds no ESP packet.
 check_mtu() {
 	local mtu=$1 when=$2 now out before after
 	now=$(vti_mtu a) || lab_fail "a: no vti15 $when"
@@ -70,7 +70,7 @@ check_mtu() {
 		lab_fail "a: DF ping of $((mtu + 1)) bytes through vti15 passed $when: $out"
 	fi
 	lab_log "a: DF ping of $((mtu + 1)) bytes $when: $(grep -m 1 -i 'too long\|frag' <<< "$out" || true)"
-	[[ $out == *"mtu=$mtu"* && $out == *[Mm]essage\ too\ long* ]] ||
+	lab_ping_refused_at "$out" "$mtu" ||
 		lab_fail "a: DF ping of $((mtu + 1)) bytes did not fail with 'message too long, mtu=$mtu' $when: $out"
 	(( $(lab_esp_packets a 10.9.0.1 10.9.0.2) == after )) ||
 		lab_fail "a: the refused DF ping of $((mtu + 1)) bytes left as ESP $when"

@@ -10,12 +10,12 @@
 # which hold every file created, changed or removed in /etc and /usr,
 # hold no file, and dpkg knows nothing of the package.
 
-debs=("$LAB_DIR"/../../build/package/strongswan-vti_*_*.deb)
+debs=("$LAB_PACKAGE_DIR"/strongswan-vti_*_*.deb)
 if [[ ! -f ${debs[0]} ]]; then
-	lab_log "SKIP: no build/package/strongswan-vti_*.deb; run scripts/package first"
+	lab_log "SKIP: no $LAB_PACKAGE_DIR/strongswan-vti_*.deb; run scripts/package first"
 	return 0
 fi
-((${#debs[@]} == 1)) || lab_fail "more than one package in build/package: ${debs[*]##*/}"
+((${#debs[@]} == 1)) || lab_fail "more than one package in $LAB_PACKAGE_DIR: ${debs[*]##*/}"
 deb=${debs[0]}
 lab_log "package: ${deb##*/}"
 status=$(dpkg-query -W -f='${db:Status-Status}' strongswan-vti 2>/dev/null || true)
