@@ -1,0 +1,176 @@
+/*
+ * Copyright (C) 2026 The strongswan-vti authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+/**
+ * @defgroup vti_tunnel vti_tunnel
+ * @{ @ingroup vti
+ */
+
+#ifndef VTI_TUNNEL_H_
+#define VTI_TUNNEL_H_
+
+#include "vti_tunnels.h"
+
+#include <collections/array.h>
+
+#include <time.h>
+
+typedef struct vti_tunnel_t vti_tunnel_t;
+
+/**
+ * One device of the tunnel table and the CHILD_SAs that hold its key.
+ *
+ * The table owns tunnels and files them in its index by key, name, outer
+ * endpoints and spoke: whoever changes those fields takes the tunnel out
+ * of the index first and files it again after.
+ */
+struct vti_tunnel_t {
+
+	/** what the device looks like */
+	vti_link_spec_t spec;
+
+	/** connection that made the tunnel */
+	char *conn;
+
+	/** CHILD_SA config that made the tunnel */
+	char *child;
+
+	/** the peer whose SAs a dynamic tunnel serves */
+	char *peer;
+
+	/** the key is %unique: the device serves one spoke, whose successors
+	 *  re-key it in place */
+	bool dynamic;
+
+	/** when a dynamic tunnel's last SA left, 0 while it has SAs */
+	time_t idle_since;
+
+	/** when the device last came up (wall clock), 0 while it is down */
+	time_t up_since;
+
+	/** when its state last changed (wall clock) */
+	time_t last_change;
+
+	/** why, for operators */
+	char *reason;
+
+	/** installed CHILD_SAs with this key, as vti_sa_t* copies, oldest
+	 *  first */
+	array_t *sas;
+};
+
+/**
+ * Create a tunnel for the key of an SA, pointed at its endpoints, owner
+ * and settings, with no SAs yet.
+ *
+ * @param sa			SA whose key the tunnel gets; borrowed
+ * @return				tunnel, free with vti_tunnel_destroy()
+ */
+vti_tunnel_t *vti_tunnel_create(vti_sa_t *sa);
+
+/**
+ * Point a tunnel at the endpoints, owner and settings of an SA. A dynamic
+ * tunnel keeps the name it has: its device stays the spoke's.
+ *
+ * @param this			tunnel
+ * @param sa			SA to follow; borrowed
+ */
+void vti_tunnel_retarget(vti_tunnel_t *this, vti_sa_t *sa);
+
+/**
+ * Give a tunnel's device new outer endpoints.
+ *
+ * @param this			tunnel
+ * @param local			new own address; cloned
+ * @param remote		new peer address; cloned
+ */
+void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
+							  host_t *remote);
+
+/**
+ * Record an SA as holding the tunnel's key; the newest SA sets the
+ * overhead and, if known, the underlay.
+ *
+ * @param this			tunnel
+ * @param sa			SA; copied
+ */
+void vti_tunnel_add_sa(vti_tunnel_t *this, vti_sa_t *sa);
+
+/**
+ * Take an SA off a tunnel's list.
+ *
+ * @param this			tunnel
+ * @param id			unique ID of the CHILD_SA
+ * @return				the SA's copy (caller frees), NULL if it has none
+ */
+vti_sa_t *vti_tunnel_drop_sa(vti_tunnel_t *this, uint32_t id);
+
+/**
+ * The newest SA of a tunnel.
+ *
+ * @param this			tunnel
+ * @return				its newest SA, NULL if it has none
+ */
+vti_sa_t *vti_tunnel_newest_sa(vti_tunnel_t *this);
+
+/**
+ * Whether a tunnel's device runs between two outer endpoints.
+ *
+ * @param this			tunnel
+ * @param local			own address
+ * @param remote		peer address
+ * @return				TRUE if its endpoints are these (ports aside)
+ */
+bool vti_tunnel_runs_between(vti_tunnel_t *this, host_t *local,
+							 host_t *remote);
+
+/**
+ * Whether an SA is a successor of the spoke a dynamic tunnel serves.
+ *
+ * @param this			tunnel
+ * @param sa			SA
+ * @return				TRUE if both are dynamic and of the same spoke
+ */
+bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa);
+
+/**
+ * Note a change of a tunnel's state and why, for operators.
+ *
+ * @param this			tunnel
+ * @param up			whether the device is up now
+ * @param fmt			printf() format of the reason, then its arguments
+ */
+void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...);
+
+/**
+ * Free a tunnel and the SA copies it holds.
+ *
+ * @param this			tunnel, out of the table's index
+ */
+void vti_tunnel_destroy(vti_tunnel_t *this);
+
+/**
+ * Number of installed CHILD_SAs holding a tunnel's key.
+ *
+ * @param this			tunnel
+ * @return				SAs, 0 while the device is idle
+ */
+static inline int vti_tunnel_sa_count(vti_tunnel_t *this)
+{
+	return array_count(this->sas);
+}
+
+/**
+ * Device name of a tunnel.
+ *
+ * @param this			tunnel
+ * @return				name, owned by the tunnel's settings
+ */
+static inline char *vti_tunnel_name(vti_tunnel_t *this)
+{
+	return this->spec.cfg->name;
+}
+
+#endif /** VTI_TUNNEL_H_ @}*/
