@@ -858,8 +858,7 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	tunnel->spec.overhead = vti_tunnel_newest_sa(tunnel)->overhead;
 	memcpy(tunnel->spec.underlay, vti_tunnel_newest_sa(tunnel)->underlay,
 		   sizeof(tunnel->spec.underlay));
-	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
-		tunnel->spec.remote->ip_equals(tunnel->spec.remote, remote) &&
+	if (vti_tunnel_runs_between(tunnel, local, remote) &&
 		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
 	{
 		return;
@@ -867,6 +866,7 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s moves from %H === %H to %H === %H",
 		 name_of(tunnel), tunnel->spec.local, tunnel->spec.remote,
 		 local, remote);
+	retire_idle_twins(this, tunnel, vti_tunnel_newest_sa(tunnel));
 	tunnel_set_endpoints(this, tunnel, local, remote);
 	vti_tunnel_note(tunnel, TRUE, "moved to %H === %H", local, remote);
 	tunnel_apply(this, tunnel, TRUE);
