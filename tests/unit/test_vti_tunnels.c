@@ -1237,6 +1237,79 @@ static void test_no_request_reauth(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
 
+/** A reload that switches remote files the device under its new endpoints:
+ *  (local, any) is free for another shared key, (local, peer) is taken */
+static void test_index_after_reshare(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa_with(sa(1, 42, f->a, f->b), shared_settings(42), "10.1.1.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24");
+	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), "10.1.2.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24 "
+				"10.1.2.0/24");
+	/* one shared device per local address */
+	up(f, sa_with(sa(3, 43, f->a, f->b), shared_settings(43), NULL));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 3);
+	f->tunnels->reconfigure(f->tunnels, peer_remote);
+	expect_call(f, "set vti42 up key 42 10.9.0.1 10.9.0.3 net/net "
+				"10.1.2.0/24");
+	up(f, sa(4, 44, f->a, f->c));
+	expect_no_call(f);
+	up(f, sa_with(sa(5, 45, f->a, f->b), shared_settings(45), NULL));
+	expect_call(f, "set vti45 up key 45 10.9.0.1 %any net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 2);
+}
+
+/** VTIs and XFRM interfaces share the kernel's names: an XFRM interface
+ *  whose name a VTI has waits for it */
+static void test_xfrm_name_taken(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *vti = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_sa_t x = xfrm_sa(2, 7, f->a, f->b);
+
+	assert_true(vti_config_expand_name("tun0", 15, vti->name));
+	up(f, sa_with(sa(1, 15, f->a, f->b), vti, NULL));
+	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_true(vti_config_expand_name("tun0", 7, x.cfg->name));
+	up(f, x);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set tun0 down key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+}
+
+/** A %unique XFRM interface of a spoke and VTIs between the same endpoints
+ *  do not meet under the endpoint rule: a VTI claiming them removes only
+ *  an idle VTI, never the spoke's idle XFRM interface */
+static void test_xfrm_spoke_beside_vti(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s1;
+
+	waiting_table(f, 60);
+	s1 = xfrm_sa(1, 41, f->a, f->b);
+	s1.dynamic = TRUE;
+	s1.peer = "s1";
+	up(f, s1);
+	expect_call(f, "set xfrm41 up if_id 41 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set xfrm41 down if_id 41 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(3, 16, f->a, f->b));
+	expect_call(f, "remove vti15");
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1309,6 +1382,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_request_collision, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_reauth, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_reshare, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_name_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_spoke_beside_vti, setup,
 										teardown),
 	};
 	int failed;
