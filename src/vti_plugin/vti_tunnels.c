@@ -47,7 +47,7 @@ struct private_vti_tunnels_t {
 	/** seconds a dynamic device waits for a successor of its spoke */
 	uint32_t successor_wait;
 
-	/** the tunnels, by key, SA, name, endpoints and spoke */
+	/** the tunnels, by kind and key, SA, name, endpoints and spoke */
 	vti_tunnel_index_t *index;
 
 	/** installed SAs without a device, by unique ID, as vti_sa_t* */
