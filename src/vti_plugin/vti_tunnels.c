@@ -4,6 +4,8 @@
  */
 
 #include "vti_tunnels.h"
+#include "vti_tunnel_index.h"
+#include "vti_prefix.h"
 #include "vti_prefixes.h"
 
 #include <collections/array.h>
@@ -13,63 +15,7 @@
 #include <time.h>
 
 typedef struct private_vti_tunnels_t private_vti_tunnels_t;
-typedef struct tunnel_t tunnel_t;
-typedef struct tunnel_id_t tunnel_id_t;
 typedef enum claim_t claim_t;
-
-/**
- * A tunnel's place in the table: marks and if_ids are separate spaces, so
- * VTI key 7 and XFRM interface if_id 7 are two tunnels.
- */
-struct tunnel_id_t {
-
-	/** kind of the device */
-	vti_kind_t kind;
-
-	/** VTI key or if_id */
-	uint32_t key;
-};
-
-/**
- * One VTI or XFRM interface and the CHILD_SAs that hold its key.
- */
-struct tunnel_t {
-
-	/** kind and key, the table's key */
-	tunnel_id_t id;
-
-	/** what the device looks like */
-	vti_link_spec_t spec;
-
-	/** connection that made the tunnel */
-	char *conn;
-
-	/** CHILD_SA config that made the tunnel */
-	char *child;
-
-	/** the peer whose SAs a dynamic tunnel serves */
-	char *peer;
-
-	/** the key is %unique: the device serves one spoke, whose successors
-	 *  re-key it in place */
-	bool dynamic;
-
-	/** when a dynamic tunnel's last SA left, 0 while it has SAs */
-	time_t idle_since;
-
-	/** when the device last came up (wall clock), 0 while it is down */
-	time_t up_since;
-
-	/** when its state last changed (wall clock) */
-	time_t last_change;
-
-	/** why, for operators */
-	char *reason;
-
-	/** installed CHILD_SAs with this key, as vti_sa_t* copies, oldest
-	 *  first */
-	array_t *sas;
-};
 
 /**
  * Why an SA cannot have a device now.
@@ -101,11 +47,8 @@ struct private_vti_tunnels_t {
 	/** seconds a dynamic device waits for a successor of its spoke */
 	uint32_t successor_wait;
 
-	/** tunnels by key */
-	hashtable_t *tunnels;
-
-	/** tunnels by unique ID of the CHILD_SAs that hold them */
-	hashtable_t *by_sa;
+	/** the tunnels, by kind and key, SA, name, endpoints and spoke */
+	vti_tunnel_index_t *index;
 
 	/** installed SAs without a device, by unique ID, as vti_sa_t* */
 	hashtable_t *waiting;
@@ -126,55 +69,19 @@ static inline void *num_key(uint32_t num)
 }
 
 /**
- * Hash a tunnel_id_t.
- */
-static u_int hash_id(const void *key)
-{
-	const tunnel_id_t *id = key;
-
-	return chunk_hash(chunk_from_thing(id->key)) ^ id->kind;
-}
-
-/**
- * Compare two tunnel_id_t.
- */
-static bool equals_id(const void *key, const void *other_key)
-{
-	const tunnel_id_t *id = key, *other = other_key;
-
-	return id->kind == other->kind && id->key == other->key;
-}
-
-/**
- * Whether an SA's device is an XFRM interface.
- */
-static inline bool sa_is_xfrm(vti_sa_t *sa)
-{
-	return sa->cfg->kind == VTI_KIND_XFRM;
-}
-
-/**
- * Whether a tunnel's device is an XFRM interface.
- */
-static inline bool tunnel_is_xfrm(tunnel_t *tunnel)
-{
-	return tunnel->id.kind == VTI_KIND_XFRM;
-}
-
-/**
  * Number of installed CHILD_SAs holding a tunnel's key.
  */
-static inline int sa_count(tunnel_t *tunnel)
+static inline int sa_count(vti_tunnel_t *tunnel)
 {
-	return array_count(tunnel->sas);
+	return vti_tunnel_sa_count(tunnel);
 }
 
 /**
  * Device name of a tunnel.
  */
-static inline char *name_of(tunnel_t *tunnel)
+static inline char *name_of(vti_tunnel_t *tunnel)
 {
-	return tunnel->spec.cfg->name;
+	return vti_tunnel_name(tunnel);
 }
 
 /*
@@ -233,60 +140,17 @@ static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
 }
 
 /**
- * The newest SA of a tunnel with SAs.
- */
-static vti_sa_t *newest_sa(tunnel_t *tunnel)
-{
-	vti_sa_t *sa = NULL;
-
-	array_get(tunnel->sas, ARRAY_TAIL, &sa);
-	return sa;
-}
-
-/**
- * Whether an SA's settings give it a device shared by the SAs of every peer
- * with its key (remote = any; fixed keys only).
- */
-static bool sa_shares_device(vti_sa_t *sa)
-{
-	return !sa->dynamic &&
-		   (sa_is_xfrm(sa) || sa->cfg->remote == VTI_REMOTE_ANY);
-}
-
-/**
- * Whether a tunnel's device is shared by the SAs of every peer with its key.
- */
-static bool tunnel_shared(tunnel_t *tunnel)
-{
-	return !tunnel->dynamic &&
-		   (tunnel_is_xfrm(tunnel) ||
-			tunnel->spec.cfg->remote == VTI_REMOTE_ANY);
-}
-
-/**
- * The device's remote address for an SA with a peer address: the peer's,
- * or any for a shared device.
- */
-static host_t *device_remote(vti_sa_t *sa, host_t *remote)
-{
-	if (sa_shares_device(sa))
-	{
-		return host_create_any(remote->get_family(remote));
-	}
-	return remote->clone(remote);
-}
-
-/**
  * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
  * a shared device, those of every peer.
  */
-static linked_list_t *spare_endpoints(tunnel_t *tunnel, linked_list_t *routes)
+static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
+									  linked_list_t *routes)
 {
 	enumerator_t *enumerator;
 	linked_list_t *spared;
 	vti_sa_t *sa;
 
-	if (!tunnel_shared(tunnel))
+	if (!vti_tunnel_shared(tunnel))
 	{
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									tunnel->spec.remote, tunnel->spec.owner,
@@ -308,28 +172,16 @@ static linked_list_t *spare_endpoints(tunnel_t *tunnel, linked_list_t *routes)
 }
 
 /**
- * Free a tunnel's prefixes to route, if any.
- */
-static void routes_destroy(linked_list_t *routes)
-{
-	if (routes)
-	{
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
-	}
-}
-
-/**
  * Work out the prefixes to route through a tunnel's device, never one that
  * covers its outer addresses. With routes from the traffic selectors and no
  * SAs left, the last ones stay, so that they can be blackholed and restored.
  * Returns whether they changed.
  */
-static bool update_routes(tunnel_t *tunnel)
+static bool update_routes(vti_tunnel_t *tunnel)
 {
 	enumerator_t *enumerator;
 	linked_list_t *routes;
 	vti_sa_t *sa;
-	bool changed;
 
 	switch (tunnel->spec.cfg->routes)
 	{
@@ -357,301 +209,150 @@ static bool update_routes(tunnel_t *tunnel)
 			break;
 	}
 	/* the tunnel's own outer addresses stay on the underlay */
-	routes = spare_endpoints(tunnel, routes);
-	changed = !tunnel->spec.routes ||
-			  !routes->equals_offset(routes, tunnel->spec.routes,
-									 offsetof(vti_prefix_t, equals));
-	routes_destroy(tunnel->spec.routes);
-	tunnel->spec.routes = routes;
-	return changed;
-}
-
-/**
- * Whether a tunnel's device runs between the endpoints of an SA. An XFRM
- * interface runs between none: every SA with its if_id fits it.
- */
-static bool same_endpoints(tunnel_t *tunnel, vti_sa_t *sa)
-{
-	host_t *remote = tunnel->spec.remote;
-
-	if (tunnel_is_xfrm(tunnel) && sa_is_xfrm(sa))
-	{
-		return TRUE;
-	}
-	if (!tunnel->spec.local->ip_equals(tunnel->spec.local, sa->local))
-	{
-		return FALSE;
-	}
-	if (sa_shares_device(sa))
-	{
-		return remote->is_anyaddr(remote);
-	}
-	return remote->ip_equals(remote, sa->remote);
-}
-
-/**
- * Whether an SA is the successor of a dynamic tunnel's spoke.
- */
-static bool serves_spoke(tunnel_t *tunnel, vti_sa_t *sa)
-{
-	return tunnel->dynamic && sa->dynamic &&
-		   tunnel->id.kind == sa->cfg->kind && streq(tunnel->conn, sa->conn) &&
-		   streq(tunnel->child, sa->child) && streq(tunnel->peer, sa->peer);
-}
-
-/**
- * Free what a tunnel owns of its target: endpoints, owner and settings.
- */
-static void tunnel_clear_target(tunnel_t *tunnel)
-{
-	DESTROY_IF(tunnel->spec.local);
-	DESTROY_IF(tunnel->spec.remote);
-	free(tunnel->spec.owner);
-	free(tunnel->conn);
-	free(tunnel->child);
-	free(tunnel->peer);
-	vti_config_destroy(tunnel->spec.cfg);
-}
-
-/**
- * Point a tunnel at the endpoints, owner and settings of an SA. A dynamic
- * tunnel keeps the name it has: its device stays the spoke's.
- */
-static void tunnel_retarget(tunnel_t *tunnel, vti_sa_t *sa)
-{
-	char name[IFNAMSIZ] = "";
-
-	if (tunnel->dynamic && tunnel->spec.cfg)
-	{
-		memcpy(name, name_of(tunnel), sizeof(name));
-	}
-	tunnel_clear_target(tunnel);
-	tunnel->spec.local = sa->local->clone(sa->local);
-	tunnel->spec.remote = device_remote(sa, sa->remote);
-	tunnel->conn = strdup(sa->conn);
-	tunnel->child = strdup(sa->child);
-	tunnel->peer = strdup(sa->peer ?: "");
-	if (asprintf(&tunnel->spec.owner, "%s/%s", sa->conn, sa->child) < 0)
-	{
-		tunnel->spec.owner = strdup("?");
-	}
-	tunnel->spec.cfg = vti_config_clone(sa->cfg);
-	if (*name)
-	{
-		memcpy(tunnel->spec.cfg->name, name, sizeof(name));
-	}
-	tunnel->spec.overhead = sa->overhead;
-	memcpy(tunnel->spec.underlay, sa->underlay,
-		   sizeof(tunnel->spec.underlay));
-	tunnel->dynamic = sa->dynamic;
-}
-
-/**
- * Create a tunnel for the key of an SA, with no SAs yet.
- */
-static tunnel_t *tunnel_create(vti_sa_t *sa)
-{
-	tunnel_t *tunnel;
-
-	INIT(tunnel,
-		.id = {
-			.kind = sa->cfg->kind,
-			.key = sa->key,
-		},
-		.spec = {
-			.key = sa->key,
-		},
-		.sas = array_create(0, 0),
-	);
-	tunnel_retarget(tunnel, sa);
-	return tunnel;
-}
-
-/**
- * Note a change of a tunnel's state and why, for operators.
- */
-static void tunnel_note(tunnel_t *tunnel, bool up, char *fmt, ...)
-{
-	char buf[128];
-	va_list args;
-
-	va_start(args, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, args);
-	va_end(args);
-	free(tunnel->reason);
-	tunnel->reason = strdup(buf);
-	tunnel->last_change = time(NULL);
-	if (!up)
-	{
-		tunnel->up_since = 0;
-	}
-	else if (!tunnel->up_since)
-	{
-		tunnel->up_since = tunnel->last_change;
-	}
-}
-
-/**
- * Free a tunnel.
- */
-static void tunnel_destroy(tunnel_t *tunnel)
-{
-	free(tunnel->reason);
-	tunnel_clear_target(tunnel);
-	routes_destroy(tunnel->spec.routes);
-	array_destroy_function(tunnel->sas, (void*)vti_sa_destroy, NULL);
-	free(tunnel);
+	return vti_tunnel_set_routes(tunnel, spare_endpoints(tunnel, routes));
 }
 
 /**
  * Tell the driver what a tunnel's device should look like now.
  */
 static vti_link_result_t tunnel_apply(private_vti_tunnels_t *this,
-									  tunnel_t *tunnel, bool up)
+									  vti_tunnel_t *tunnel, bool up)
 {
 	update_routes(tunnel);
 	return this->link->set(this->link, &tunnel->spec, up);
 }
 
 /**
- * File a tunnel under another key; its device is re-keyed on the next
- * apply.
+ * File a tunnel under another key of its kind; its device is re-keyed on
+ * the next apply.
  */
-static void tunnel_rekey(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void tunnel_rekey(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						 uint32_t key)
 {
 	if (tunnel->spec.key == key)
 	{
 		return;
 	}
-	this->tunnels->remove(this->tunnels, &tunnel->id);
-	tunnel->spec.key = key;
-	tunnel->id.key = key;
-	this->tunnels->put(this->tunnels, &tunnel->id, tunnel);
+	this->index->remove(this->index, tunnel);
+	tunnel->spec.key = tunnel->id.key = key;
+	this->index->add(this->index, tunnel);
 }
 
 /**
- * Whether the kernel's one VTI per pair of endpoints rule stands between a
- * tunnel and an SA: both must be VTIs, XFRM interfaces have no endpoints.
+ * Point a tunnel at the endpoints, owner and settings of an SA, filed
+ * anew.
  */
-static bool endpoint_rule_applies(tunnel_t *tunnel, vti_sa_t *sa)
+static void tunnel_retarget(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
+							vti_sa_t *sa)
 {
-	return !tunnel_is_xfrm(tunnel) && !sa_is_xfrm(sa) &&
-		   same_endpoints(tunnel, sa);
+	this->index->remove(this->index, tunnel);
+	vti_tunnel_retarget(tunnel, sa);
+	this->index->add(this->index, tunnel);
 }
 
 /**
- * Find an active tunnel other than the one given between the endpoints of
- * an SA: the kernel allows one VTI per pair of endpoints, whatever its key.
+ * Give a tunnel's device new endpoints (any as remote for a shared
+ * device), filed anew.
  */
-static tunnel_t *find_endpoint_holder(private_vti_tunnels_t *this,
-									  tunnel_t *own, vti_sa_t *sa)
+static void tunnel_set_endpoints(private_vti_tunnels_t *this,
+								 vti_tunnel_t *tunnel, host_t *local,
+								 host_t *remote)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel, *found = NULL;
-
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
-	{
-		if (tunnel != own && sa_count(tunnel) &&
-			endpoint_rule_applies(tunnel, sa))
-		{
-			found = tunnel;
-		}
-	}
-	enumerator->destroy(enumerator);
-	return found;
+	this->index->remove(this->index, tunnel);
+	vti_tunnel_set_endpoints(tunnel, local, remote);
+	this->index->add(this->index, tunnel);
 }
 
 /**
- * Find the dynamic tunnel of the spoke an SA belongs to, NULL if none.
+ * Give a tunnel new settings, filed anew under their name.
  */
-static tunnel_t *find_spoke(private_vti_tunnels_t *this, vti_sa_t *sa)
+static void tunnel_set_config(private_vti_tunnels_t *this,
+							  vti_tunnel_t *tunnel, vti_config_t *cfg)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel, *found = NULL;
-
-	if (!sa->dynamic)
-	{
-		return NULL;
-	}
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
-	{
-		if (serves_spoke(tunnel, sa))
-		{
-			found = tunnel;
-		}
-	}
-	enumerator->destroy(enumerator);
-	return found;
+	this->index->remove(this->index, tunnel);
+	vti_config_destroy(tunnel->spec.cfg);
+	tunnel->spec.cfg = cfg;
+	this->index->add(this->index, tunnel);
 }
 
 /**
- * Find a tunnel other than the one given that uses a device name.
+ * Forget a tunnel, and leave its device to the driver.
  */
-static tunnel_t *find_by_name(private_vti_tunnels_t *this, tunnel_t *own,
-							  char *name)
+static void tunnel_forget(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel, *found = NULL;
-
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (!found && enumerator->enumerate(enumerator, NULL, &tunnel))
-	{
-		if (tunnel != own && streq(name_of(tunnel), name))
-		{
-			found = tunnel;
-		}
-	}
-	enumerator->destroy(enumerator);
-	return found;
+	this->index->remove(this->index, tunnel);
+	vti_tunnel_destroy(tunnel);
 }
 
 /**
  * Remove a tunnel's device and forget the tunnel.
  */
-static void tunnel_remove(private_vti_tunnels_t *this, tunnel_t *tunnel)
+static void tunnel_remove(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
 	this->link->remove(this->link, &tunnel->spec);
-	this->tunnels->remove(this->tunnels, &tunnel->id);
-	tunnel_destroy(tunnel);
+	tunnel_forget(this, tunnel);
+}
+
+/**
+ * The kernel's rule for VTIs: one device per pair of outer endpoints,
+ * whatever its key, since it tells them apart by those addresses alone (a
+ * shared device's pair is its local address and any). Finds a VTI other
+ * than the one given, active or idle as asked, whose device runs between
+ * the endpoints of an SA; NULL if there is none. XFRM interfaces are tied
+ * to no endpoints: the rule neither binds an XFRM SA nor counts an XFRM
+ * device. The one place that knows which devices the rule binds.
+ */
+static vti_tunnel_t *endpoint_twin(private_vti_tunnels_t *this,
+								   vti_tunnel_t *own, vti_sa_t *sa,
+								   bool active)
+{
+	enumerator_t *enumerator;
+	vti_tunnel_t *tunnel, *found = NULL;
+	host_t *remote;
+
+	if (vti_sa_is_xfrm(sa))
+	{
+		return NULL;
+	}
+	remote = vti_sa_device_remote(sa);
+	enumerator = this->index->create_between_enumerator(this->index,
+											VTI_KIND_VTI, sa->local, remote);
+	while (!found && enumerator->enumerate(enumerator, &tunnel))
+	{
+		if (tunnel != own && (sa_count(tunnel) > 0) == active)
+		{
+			found = tunnel;
+		}
+	}
+	enumerator->destroy(enumerator);
+	remote->destroy(remote);
+	return found;
 }
 
 /**
  * Remove idle tunnels other than the one given between the endpoints of an
  * SA, so that the SA's device can be made.
  */
-static void retire_idle_twins(private_vti_tunnels_t *this, tunnel_t *own,
+static void retire_idle_twins(private_vti_tunnels_t *this, vti_tunnel_t *own,
 							  vti_sa_t *sa)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	while ((tunnel = endpoint_twin(this, own, sa, FALSE)))
 	{
-		if (tunnel != own && !sa_count(tunnel) &&
-			endpoint_rule_applies(tunnel, sa))
-		{
-			DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u of '%s' wants "
-				 "its endpoints %H === %H", name_of(tunnel),
-				 tunnel->spec.owner, sa->key, sa->conn, sa->local,
-				 sa->remote);
-			this->tunnels->remove_at(this->tunnels, enumerator);
-			this->link->remove(this->link, &tunnel->spec);
-			tunnel_destroy(tunnel);
-		}
+		DBG1(DBG_CFG, "vti: %s (%s), down, removed: key %u of '%s' wants "
+			 "its endpoints %H === %H", name_of(tunnel), tunnel->spec.owner,
+			 sa->key, sa->conn, sa->local, sa->remote);
+		tunnel_remove(this, tunnel);
 	}
-	enumerator->destroy(enumerator);
 }
 
 /**
  * Whether an SA may have the tunnel given (NULL for a new one), and if
  * not, which tunnel is in the way.
  */
-static claim_t check_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
-						   vti_sa_t *sa, tunnel_t **other)
+static claim_t check_claim(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
+						   vti_sa_t *sa, vti_tunnel_t **other)
 {
 	char *name = sa->cfg->name;
 
@@ -660,12 +361,12 @@ static claim_t check_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	{
 		return CLAIM_KIND_MISMATCH;
 	}
-	if (tunnel && sa_count(tunnel) && !same_endpoints(tunnel, sa) &&
-		!serves_spoke(tunnel, sa))
+	if (tunnel && sa_count(tunnel) && !vti_tunnel_fits_endpoints(tunnel, sa) &&
+		!vti_tunnel_serves_spoke(tunnel, sa))
 	{
 		return CLAIM_KEY_ELSEWHERE;
 	}
-	*other = find_endpoint_holder(this, tunnel, sa);
+	*other = endpoint_twin(this, tunnel, sa, TRUE);
 	if (*other)
 	{
 		return CLAIM_ENDPOINTS_TAKEN;
@@ -674,7 +375,7 @@ static claim_t check_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	{
 		name = name_of(tunnel);
 	}
-	*other = find_by_name(this, tunnel, name);
+	*other = this->index->get_by_name(this->index, tunnel, name);
 	if (*other)
 	{
 		return CLAIM_NAME_TAKEN;
@@ -685,7 +386,7 @@ static claim_t check_claim(private_vti_tunnels_t *this, tunnel_t *tunnel,
 /**
  * Log why an SA gets no VTI for now.
  */
-static void log_refusal(vti_sa_t *sa, claim_t claim, tunnel_t *other)
+static void log_refusal(vti_sa_t *sa, claim_t claim, vti_tunnel_t *other)
 {
 	switch (claim)
 	{
@@ -730,17 +431,16 @@ static void log_refusal(vti_sa_t *sa, claim_t claim, tunnel_t *other)
  * needed; NULL if it cannot have one now (logged unless quiet). Tells
  * whether a tunnel with SAs was re-keyed for a spoke's successor.
  */
-static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
+static vti_tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 							  bool quiet, bool *rekeyed)
 {
-	tunnel_id_t id = { .kind = sa->cfg->kind, .key = sa->key };
-	tunnel_t *tunnel, *other;
+	vti_tunnel_t *tunnel, *other;
 	claim_t claim;
 
-	tunnel = this->tunnels->get(this->tunnels, &id);
+	tunnel = this->index->get_by_key(this->index, sa->cfg->kind, sa->key);
 	if (!tunnel)
 	{
-		tunnel = find_spoke(this, sa);
+		tunnel = this->index->get_spoke(this->index, sa);
 	}
 	else if (tunnel->dynamic && !sa->dynamic && !sa_count(tunnel))
 	{	/* a spoke's idle device waiting for a successor gives way */
@@ -768,8 +468,8 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 				 "fixed mark to share one VTI among peers", sa->conn,
 				 sa->child);
 		}
-		tunnel = tunnel_create(sa);
-		this->tunnels->put(this->tunnels, &tunnel->id, tunnel);
+		tunnel = vti_tunnel_create(sa);
+		this->index->add(this->index, tunnel);
 	}
 	else if (tunnel->dynamic && tunnel->spec.key != sa->key)
 	{
@@ -778,14 +478,14 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 			 tunnel->spec.owner, tunnel->spec.key, sa->key, sa->child,
 			 sa->id);
 		tunnel_rekey(this, tunnel, sa->key);
-		tunnel_retarget(tunnel, sa);
-		tunnel_note(tunnel, TRUE, "re-keyed for CHILD_SA %s{%u}, the spoke's "
+		tunnel_retarget(this, tunnel, sa);
+		vti_tunnel_note(tunnel, TRUE, "re-keyed for CHILD_SA %s{%u}, the spoke's "
 					"successor", sa->child, sa->id);
 		*rekeyed = TRUE;
 	}
 	else if (!sa_count(tunnel))
 	{
-		tunnel_retarget(tunnel, sa);
+		tunnel_retarget(this, tunnel, sa);
 	}
 	return tunnel;
 }
@@ -793,46 +493,28 @@ static tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 /**
  * Record an SA as holding a tunnel's key; the newest SA sets the overhead.
  */
-static void add_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void add_sa(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 				   vti_sa_t *sa)
 {
-	array_insert(tunnel->sas, ARRAY_TAIL, vti_sa_clone(sa));
-	this->by_sa->put(this->by_sa, num_key(sa->id), tunnel);
-	tunnel->spec.overhead = sa->overhead;
-	if (*sa->underlay)
-	{
-		memcpy(tunnel->spec.underlay, sa->underlay,
-			   sizeof(tunnel->spec.underlay));
-	}
-	tunnel->idle_since = 0;
+	vti_tunnel_add_sa(tunnel, sa);
+	this->index->add_sa(this->index, sa->id, tunnel);
 }
 
 /**
  * Take an SA off a tunnel's list; the caller frees it.
  */
-static vti_sa_t *drop_sa(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static vti_sa_t *drop_sa(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						 uint32_t id)
 {
-	vti_sa_t *sa;
-	int i;
-
-	this->by_sa->remove(this->by_sa, num_key(id));
-	for (i = 0; i < sa_count(tunnel); i++)
-	{
-		if (array_get(tunnel->sas, i, &sa) && sa->id == id)
-		{
-			array_remove(tunnel->sas, i, NULL);
-			return sa;
-		}
-	}
-	return NULL;
+	this->index->remove_sa(this->index, id);
+	return vti_tunnel_drop_sa(tunnel, id);
 }
 
 /**
  * Bring up the device of a tunnel whose first SA arrives. On failure the
  * SA leaves it again, and a tunnel made for it is forgotten.
  */
-static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_t *sa)
 {
 	add_sa(this, tunnel, sa);
@@ -845,12 +527,11 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 		}
 		else
 		{
-			this->tunnels->remove(this->tunnels, &tunnel->id);
-			tunnel_destroy(tunnel);
+			tunnel_forget(this, tunnel);
 		}
 		return FALSE;
 	}
-	if (tunnel_is_xfrm(tunnel))
+	if (vti_tunnel_is_xfrm(tunnel))
 	{
 		DBG1(DBG_CFG, "vti: %s up (xfrm, if_id %u): CHILD_SA %s{%u} of '%s' "
 			 "installed", name_of(tunnel), tunnel->spec.key, sa->child,
@@ -863,7 +544,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 tunnel->spec.local, tunnel->spec.remote, sa->child, sa->id,
 			 sa->conn);
 	}
-	tunnel_note(tunnel, TRUE, "CHILD_SA %s{%u} installed", sa->child, sa->id);
+	vti_tunnel_note(tunnel, TRUE, "CHILD_SA %s{%u} installed", sa->child, sa->id);
 	return TRUE;
 }
 
@@ -871,7 +552,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
  * Add an SA to a tunnel whose device is up already; the device changes
  * only if the SA brings a new key, endpoints, overhead or routes.
  */
-static void another_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void another_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						  vti_sa_t *sa, bool changed)
 {
 	vti_overhead_t overhead = tunnel->spec.overhead;
@@ -893,7 +574,7 @@ static void another_sa_up(private_vti_tunnels_t *this, tunnel_t *tunnel,
  */
 static bool place_sa(private_vti_tunnels_t *this, vti_sa_t *sa, bool quiet)
 {
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 	bool rekeyed = FALSE;
 
 	tunnel = claim_tunnel(this, sa, quiet, &rekeyed);
@@ -964,7 +645,7 @@ static void place_waiting(private_vti_tunnels_t *this)
  */
 static bool is_known(private_vti_tunnels_t *this, uint32_t id)
 {
-	return this->by_sa->get(this->by_sa, num_key(id)) ||
+	return this->index->get_by_sa(this->index, id) ||
 		   this->waiting->get(this->waiting, num_key(id));
 }
 
@@ -983,7 +664,7 @@ METHOD(vti_tunnels_t, sa_up, void,
 /**
  * Take down a tunnel whose last SA went away.
  */
-static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void tunnel_idle(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_t *last)
 {
 	if (tunnel->dynamic && this->successor_wait)
@@ -993,7 +674,7 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 "successor", name_of(tunnel), last->child, last->id, last->conn,
 			 tunnel->spec.key, this->successor_wait);
 		tunnel->idle_since = time_monotonic(NULL);
-		tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone, waits for the "
+		vti_tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone, waits for the "
 					"spoke's successor", last->child, last->id);
 		tunnel_apply(this, tunnel, FALSE);
 		return;
@@ -1010,7 +691,7 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
 	DBG1(DBG_CFG, "vti: %s down: CHILD_SA %s{%u} of '%s', the last with key "
 		 "%u, is gone", name_of(tunnel), last->child, last->id, last->conn,
 		 tunnel->spec.key);
-	tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone", last->child,
+	vti_tunnel_note(tunnel, FALSE, "last CHILD_SA %s{%u} gone", last->child,
 				last->id);
 	tunnel_apply(this, tunnel, FALSE);
 }
@@ -1019,16 +700,16 @@ static void tunnel_idle(private_vti_tunnels_t *this, tunnel_t *tunnel,
  * Align a tunnel that keeps SAs after one left: a dynamic device follows
  * its newest SA's key and endpoints, any device its routes.
  */
-static void tunnel_shrunk(private_vti_tunnels_t *this, tunnel_t *tunnel)
+static void tunnel_shrunk(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
-	vti_sa_t *newest = newest_sa(tunnel);
+	vti_sa_t *newest = vti_tunnel_newest_sa(tunnel);
 	bool changed = update_routes(tunnel);
 
 	if (tunnel->dynamic && (newest->key != tunnel->spec.key ||
-							!same_endpoints(tunnel, newest)))
+							!vti_tunnel_fits_endpoints(tunnel, newest)))
 	{
 		tunnel_rekey(this, tunnel, newest->key);
-		tunnel_retarget(tunnel, newest);
+		tunnel_retarget(this, tunnel, newest);
 		changed = TRUE;
 	}
 	if (changed)
@@ -1046,7 +727,7 @@ static void tunnel_shrunk(private_vti_tunnels_t *this, tunnel_t *tunnel)
 static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 					   level_t level)
 {
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 	vti_sa_t *sa;
 
 	sa = this->waiting->remove(this->waiting, num_key(id));
@@ -1055,7 +736,7 @@ static bool release_sa(private_vti_tunnels_t *this, uint32_t id,
 		vti_sa_destroy(sa);
 		return FALSE;
 	}
-	tunnel = this->by_sa->get(this->by_sa, num_key(id));
+	tunnel = this->index->get_by_sa(this->index, id);
 	if (!tunnel)
 	{
 		return FALSE;
@@ -1132,7 +813,7 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
  * Add a rekeyed SA's successor to its tunnel: its selectors and overhead
  * are the successor's own.
  */
-static void successor_joins(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void successor_joins(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 							uint32_t old_id, vti_sa_t *sa)
 {
 	vti_overhead_t overhead = tunnel->spec.overhead;
@@ -1152,14 +833,14 @@ static void successor_joins(private_vti_tunnels_t *this, tunnel_t *tunnel,
 METHOD(vti_tunnels_t, sa_rekeyed, void,
 	private_vti_tunnels_t *this, uint32_t old_id, vti_sa_t *sa)
 {
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 	bool was_waiting;
 
 	this->mutex->lock(this->mutex);
 	this->changes++;
 	if (!is_known(this, sa->id))
 	{
-		tunnel = this->by_sa->get(this->by_sa, num_key(old_id));
+		tunnel = this->index->get_by_sa(this->index, old_id);
 		was_waiting = this->waiting->get(this->waiting,
 										 num_key(old_id)) != NULL;
 		if (tunnel && tunnel->spec.key == sa->key)
@@ -1195,7 +876,7 @@ static vti_sa_move_t *find_move(vti_sa_move_t *moves, u_int count,
 /**
  * Whether every SA of a tunnel moves.
  */
-static bool all_move(tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
+static bool all_move(vti_tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
 {
 	vti_sa_t *sa;
 	int i;
@@ -1216,18 +897,13 @@ static bool all_move(tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
  * so it changes only if the MTU or the routes that spare the outer
  * addresses do.
  */
-static void xfrm_follow(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void xfrm_follow(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_overhead_t overhead, host_t *local,
-						host_t *remote)
+						host_t *device)
 {
 	bool changed;
 
-	tunnel->spec.local->destroy(tunnel->spec.local);
-	tunnel->spec.remote->destroy(tunnel->spec.remote);
-	tunnel->spec.local = local->clone(local);
-	tunnel->spec.remote = tunnel_shared(tunnel) ?
-							host_create_any(remote->get_family(remote)) :
-							remote->clone(remote);
+	tunnel_set_endpoints(this, tunnel, local, device);
 	changed = update_routes(tunnel);
 	changed |= !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead));
 	if (changed)
@@ -1239,14 +915,14 @@ static void xfrm_follow(private_vti_tunnels_t *this, tunnel_t *tunnel,
 /**
  * Move a tunnel's moving SAs to new endpoints, and its device with them.
  */
-static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_move_t *moves, u_int count, host_t *local,
 						host_t *remote)
 {
 	vti_overhead_t overhead = tunnel->spec.overhead;
 	vti_sa_move_t *move;
+	vti_sa_t *sa, *newest;
 	host_t *device;
-	vti_sa_t *sa;
 	int i;
 
 	for (i = 0; i < sa_count(tunnel); i++)
@@ -1258,45 +934,43 @@ static void tunnel_move(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			sa_move(sa, local, remote, move);
 		}
 	}
-	tunnel->spec.overhead = newest_sa(tunnel)->overhead;
-	memcpy(tunnel->spec.underlay, newest_sa(tunnel)->underlay,
+	newest = vti_tunnel_newest_sa(tunnel);
+	tunnel->spec.overhead = newest->overhead;
+	memcpy(tunnel->spec.underlay, newest->underlay,
 		   sizeof(tunnel->spec.underlay));
-	if (tunnel_is_xfrm(tunnel))
+	device = vti_tunnel_shared(tunnel) ?
+						host_create_any(remote->get_family(remote)) :
+						remote->clone(remote);
+	if (vti_tunnel_is_xfrm(tunnel))
 	{
-		xfrm_follow(this, tunnel, overhead, local, remote);
-		return;
+		xfrm_follow(this, tunnel, overhead, local, device);
 	}
-	device = tunnel_shared(tunnel) ? host_create_any(remote->get_family(remote))
-								   : remote->clone(remote);
-	if (tunnel->spec.local->ip_equals(tunnel->spec.local, local) &&
-		tunnel->spec.remote->ip_equals(tunnel->spec.remote, device) &&
-		memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
+	else if (!vti_tunnel_runs_between(tunnel, local, device) ||
+			 !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead)))
 	{
-		device->destroy(device);
-		return;
+		DBG1(DBG_CFG, "vti: %s moves from %H === %H to %H === %H",
+			 name_of(tunnel), tunnel->spec.local, tunnel->spec.remote,
+			 local, device);
+		retire_idle_twins(this, tunnel, newest);
+		tunnel_set_endpoints(this, tunnel, local, device);
+		vti_tunnel_note(tunnel, TRUE, "moved to %H === %H", local, device);
+		tunnel_apply(this, tunnel, TRUE);
 	}
-	DBG1(DBG_CFG, "vti: %s moves from %H === %H to %H === %H",
-		 name_of(tunnel), tunnel->spec.local, tunnel->spec.remote,
-		 local, device);
-	tunnel->spec.local->destroy(tunnel->spec.local);
-	tunnel->spec.remote->destroy(tunnel->spec.remote);
-	tunnel->spec.local = local->clone(local);
-	tunnel->spec.remote = device;
-	tunnel_note(tunnel, TRUE, "moved to %H === %H", local, device);
-	tunnel_apply(this, tunnel, TRUE);
+	device->destroy(device);
 }
 
 /**
  * Whether a tunnel's device stays where it is when some of its SAs move to
- * a new local address: a shared device, and the local address is its own.
+ * a new local address: an XFRM interface, tied to no endpoints, or a
+ * shared device whose local address it is.
  */
-static bool moves_in_place(tunnel_t *tunnel, host_t *local)
+static bool moves_in_place(vti_tunnel_t *tunnel, host_t *local)
 {
-	if (tunnel_is_xfrm(tunnel))
-	{	/* tied to no endpoints */
+	if (vti_tunnel_is_xfrm(tunnel))
+	{
 		return TRUE;
 	}
-	return tunnel_shared(tunnel) &&
+	return vti_tunnel_shared(tunnel) &&
 		   tunnel->spec.local->ip_equals(tunnel->spec.local, local);
 }
 
@@ -1304,7 +978,7 @@ static bool moves_in_place(tunnel_t *tunnel, host_t *local)
  * Take the moving SAs off a tunnel that other SAs keep between the old
  * endpoints: they wait for the key there.
  */
-static void tunnel_split(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void tunnel_split(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						 vti_sa_move_t *moves, u_int count, host_t *local,
 						 host_t *remote)
 {
@@ -1357,13 +1031,13 @@ static array_t *moving_tunnels(private_vti_tunnels_t *this,
 							   vti_sa_move_t *moves, u_int count)
 {
 	array_t *tunnels;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 	u_int i;
 
 	tunnels = array_create(0, 0);
 	for (i = 0; i < count; i++)
 	{
-		tunnel = this->by_sa->get(this->by_sa, num_key(moves[i].id));
+		tunnel = this->index->get_by_sa(this->index, moves[i].id);
 		if (tunnel && !array_holds(tunnels, tunnel))
 		{
 			array_insert(tunnels, ARRAY_TAIL, tunnel);
@@ -1396,7 +1070,7 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	host_t *local, host_t *remote)
 {
 	array_t *tunnels;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
 	this->changes++;
@@ -1421,26 +1095,27 @@ METHOD(vti_tunnels_t, ike_moved, void,
 /**
  * Point a tunnel's device at the remote address its new settings ask for:
  * any, or its newest SA's peer, whose key the SAs of other peers then wait
- * for.
+ * for. The endpoints change, so the tunnel is filed anew.
  */
-static void tunnel_reshare(private_vti_tunnels_t *this, tunnel_t *tunnel)
+static void tunnel_reshare(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
-	vti_sa_t *newest = newest_sa(tunnel), *sa;
-	host_t *remote = tunnel->spec.remote;
+	vti_sa_t *newest = vti_tunnel_newest_sa(tunnel), *sa;
+	host_t *any;
 	int i;
 
-	if (tunnel_shared(tunnel))
+	if (vti_tunnel_shared(tunnel))
 	{
-		tunnel->spec.remote = host_create_any(remote->get_family(remote));
-		remote->destroy(remote);
+		any = host_create_any(tunnel->spec.remote->get_family(
+														tunnel->spec.remote));
+		tunnel_set_endpoints(this, tunnel, tunnel->spec.local, any);
+		any->destroy(any);
 		return;
 	}
 	if (!newest)
 	{
 		return;
 	}
-	tunnel->spec.remote = newest->remote->clone(newest->remote);
-	remote->destroy(remote);
+	tunnel_set_endpoints(this, tunnel, tunnel->spec.local, newest->remote);
 	for (i = sa_count(tunnel) - 1; i >= 0; i--)
 	{
 		array_get(tunnel->sas, i, &sa);
@@ -1457,9 +1132,10 @@ static void tunnel_reshare(private_vti_tunnels_t *this, tunnel_t *tunnel)
 }
 
 /**
- * Give a tunnel new settings; a new name means a new device.
+ * Give a tunnel new settings; a new name means a new device, a new remote
+ * setting new endpoints.
  */
-static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 							   vti_config_t *cfg)
 {
 	bool reshare;
@@ -1478,8 +1154,7 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
 			 name_of(tunnel), cfg->name);
 		this->link->remove(this->link, &tunnel->spec);
 	}
-	vti_config_destroy(tunnel->spec.cfg);
-	tunnel->spec.cfg = cfg;
+	tunnel_set_config(this, tunnel, cfg);
 	if (reshare)
 	{
 		tunnel_reshare(this, tunnel);
@@ -1492,20 +1167,22 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, tunnel_t *tunnel,
  * keeps its name, and no two devices get the same one.
  */
 static vti_config_t *resolve_for(private_vti_tunnels_t *this,
-								 tunnel_t *tunnel,
+								 vti_tunnel_t *tunnel,
 								 vti_config_t *(*resolve)(char*, char*,
 												vti_kind_t, uint32_t))
 {
 	vti_config_t *cfg;
-	tunnel_t *other;
+	vti_tunnel_t *other;
 
-	cfg = resolve(tunnel->conn, tunnel->child, tunnel->spec.cfg->kind,
+	cfg = resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
 				  tunnel->spec.key);
 	if (streq(cfg->name, name_of(tunnel)))
 	{
 		return cfg;
 	}
-	other = tunnel->dynamic ? NULL : find_by_name(this, tunnel, cfg->name);
+	other = tunnel->dynamic ? NULL
+							  : this->index->get_by_name(this->index, tunnel,
+														 cfg->name);
 	if (other)
 	{
 		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
@@ -1539,14 +1216,15 @@ METHOD(vti_tunnels_t, reconfigure, void,
 							 uint32_t key))
 {
 	enumerator_t *enumerator;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
+	array_t *all;
 	vti_sa_t *sa;
 	int i;
 
 	this->mutex->lock(this->mutex);
 	this->changes++;
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	all = this->index->get_all(this->index);
+	while (array_remove(all, ARRAY_HEAD, &tunnel))
 	{
 		for (i = 0; i < sa_count(tunnel); i++)
 		{
@@ -1555,7 +1233,7 @@ METHOD(vti_tunnels_t, reconfigure, void,
 		}
 		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel, resolve));
 	}
-	enumerator->destroy(enumerator);
+	array_destroy(all);
 	enumerator = this->waiting->create_enumerator(this->waiting);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
 	{
@@ -1569,7 +1247,7 @@ METHOD(vti_tunnels_t, reconfigure, void,
 /**
  * Whether a dynamic tunnel has waited for a successor long enough.
  */
-static bool successor_late(private_vti_tunnels_t *this, tunnel_t *tunnel,
+static bool successor_late(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						   time_t now)
 {
 	return tunnel->dynamic && !sa_count(tunnel) && tunnel->idle_since &&
@@ -1579,9 +1257,9 @@ static bool successor_late(private_vti_tunnels_t *this, tunnel_t *tunnel,
 /**
  * Restore a tunnel's device if it drifted from what its SAs need.
  */
-static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
+static void tunnel_restore(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
-	vti_sa_t *sa = newest_sa(tunnel);
+	vti_sa_t *sa = vti_tunnel_newest_sa(tunnel);
 
 	switch (this->link->set(this->link, &tunnel->spec, TRUE))
 	{
@@ -1589,14 +1267,14 @@ static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
 			DBG1(DBG_CFG, "vti: %s restored: it was gone while CHILD_SA "
 				 "%s{%u} of '%s' is installed", name_of(tunnel), sa->child,
 				 sa->id, sa->conn);
-			tunnel_note(tunnel, TRUE, "restored by the reconcile");
+			vti_tunnel_note(tunnel, TRUE, "restored by the reconcile");
 			this->changes++;
 			break;
 		case VTI_LINK_CHANGED:
 			DBG1(DBG_CFG, "vti: %s repaired: it was down or changed while "
 				 "CHILD_SA %s{%u} of '%s' is installed", name_of(tunnel),
 				 sa->child, sa->id, sa->conn);
-			tunnel_note(tunnel, TRUE, "repaired by the reconcile");
+			vti_tunnel_note(tunnel, TRUE, "repaired by the reconcile");
 			this->changes++;
 			break;
 		default:
@@ -1607,29 +1285,27 @@ static void tunnel_restore(private_vti_tunnels_t *this, tunnel_t *tunnel)
 METHOD(vti_tunnels_t, reconcile, void,
 	private_vti_tunnels_t *this)
 {
-	enumerator_t *enumerator;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
+	array_t *all;
 	time_t now = time_monotonic(NULL);
 
 	this->mutex->lock(this->mutex);
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	all = this->index->get_all(this->index);
+	while (array_remove(all, ARRAY_HEAD, &tunnel))
 	{
 		if (successor_late(this, tunnel, now))
 		{
 			DBG1(DBG_CFG, "vti: %s (%s) removed: no successor of its spoke "
 				 "came within %us", name_of(tunnel), tunnel->spec.owner,
 				 this->successor_wait);
-			this->tunnels->remove_at(this->tunnels, enumerator);
-			this->link->remove(this->link, &tunnel->spec);
-			tunnel_destroy(tunnel);
+			tunnel_remove(this, tunnel);
 		}
 		else if (sa_count(tunnel))
 		{
 			tunnel_restore(this, tunnel);
 		}
 	}
-	enumerator->destroy(enumerator);
+	array_destroy(all);
 	place_waiting(this);
 	this->link->check(this->link);
 	this->mutex->unlock(this->mutex);
@@ -1649,13 +1325,13 @@ METHOD(vti_tunnels_t, sweep, void,
 {
 	enumerator_t *enumerator;
 	linked_list_t *all;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 
 	this->mutex->lock(this->mutex);
 	all = linked_list_create_from_enumerator(
 								owners->create_enumerator(owners));
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	enumerator = this->index->create_enumerator(this->index);
+	while (enumerator->enumerate(enumerator, &tunnel))
 	{
 		all->insert_last(all, tunnel->spec.owner);
 	}
@@ -1678,12 +1354,12 @@ void vti_tunnel_status_destroy(vti_tunnel_status_t *status)
 /**
  * What an operator sees of a tunnel.
  */
-static vti_tunnel_status_t *status_of(tunnel_t *tunnel)
+static vti_tunnel_status_t *status_of(vti_tunnel_t *tunnel)
 {
 	vti_tunnel_status_t *status;
 
 	INIT(status,
-		.kind = tunnel->spec.cfg->kind,
+		.kind = tunnel->id.kind,
 		.key = tunnel->spec.key,
 		.state = sa_count(tunnel) ? "up"
 									: tunnel->idle_since ? "waiting" : "down",
@@ -1702,12 +1378,12 @@ METHOD(vti_tunnels_t, get_status, linked_list_t*,
 {
 	enumerator_t *enumerator;
 	linked_list_t *list;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 
 	list = linked_list_create();
 	this->mutex->lock(this->mutex);
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	enumerator = this->index->create_enumerator(this->index);
+	while (enumerator->enumerate(enumerator, &tunnel))
 	{
 		list->insert_last(list, status_of(tunnel));
 	}
@@ -1734,7 +1410,7 @@ METHOD(vti_tunnels_t, get_count, u_int,
 	u_int count;
 
 	this->mutex->lock(this->mutex);
-	count = this->tunnels->get_count(this->tunnels);
+	count = this->index->get_count(this->index);
 	this->mutex->unlock(this->mutex);
 	return count;
 }
@@ -1754,13 +1430,13 @@ METHOD(vti_tunnels_t, destroy, void,
 	private_vti_tunnels_t *this)
 {
 	enumerator_t *enumerator;
-	tunnel_t *tunnel;
+	vti_tunnel_t *tunnel;
 	vti_sa_t *sa;
 
-	enumerator = this->tunnels->create_enumerator(this->tunnels);
-	while (enumerator->enumerate(enumerator, NULL, &tunnel))
+	enumerator = this->index->create_enumerator(this->index);
+	while (enumerator->enumerate(enumerator, &tunnel))
 	{
-		tunnel_destroy(tunnel);
+		vti_tunnel_destroy(tunnel);
 	}
 	enumerator->destroy(enumerator);
 	enumerator = this->waiting->create_enumerator(this->waiting);
@@ -1769,8 +1445,7 @@ METHOD(vti_tunnels_t, destroy, void,
 		vti_sa_destroy(sa);
 	}
 	enumerator->destroy(enumerator);
-	this->tunnels->destroy(this->tunnels);
-	this->by_sa->destroy(this->by_sa);
+	this->index->destroy(this->index);
 	this->waiting->destroy(this->waiting);
 	this->mutex->destroy(this->mutex);
 	free(this);
@@ -1803,8 +1478,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 		},
 		.link = link,
 		.successor_wait = successor_wait,
-		.tunnels = hashtable_create(hash_id, equals_id, 8),
-		.by_sa = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
+		.index = vti_tunnel_index_create(),
 		.waiting = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

@@ -1032,6 +1032,284 @@ static void test_shared_dynamic(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
 }
 
+/** The endpoint rule follows a MOBIKE move: the old endpoints are free for
+ *  another key, the new ones are taken */
+static void test_index_after_move(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	move(f, f->a2, f->b, 1, 1);
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	up(f, sa(2, 16, f->a, f->b));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(3, 17, f->a2, f->b));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	/* vti15 moves back, where vti16 runs: key 17 gets the new endpoints */
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti16 down key 16 10.9.0.1 10.9.0.2 net/net");
+	move(f, f->a, f->b, 1, 1);
+	expect_call(f, "remove vti16");
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_call(f, "set vti17 up key 17 10.9.1.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
+/** A move that splits a shared device: the device keeps its endpoints in
+ *  the index, the moved SA waits and gets them once the others leave */
+static void test_index_after_split(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 15, f->a, f->b));
+	move(f, f->a2, f->b, 1, 2);
+	expect_no_call(f);
+	/* the old endpoints stay taken, the new ones are free */
+	up(f, sa(3, 16, f->a, f->b));
+	expect_no_call(f);
+	up(f, sa(4, 17, f->a2, f->c));
+	expect_call(f, "set vti17 up key 17 10.9.1.1 10.9.0.3 net/net");
+	f->tunnels->sa_down(f->tunnels, 3);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** An idle tunnel retargeted to other endpoints frees the old ones */
+static void test_index_after_retarget(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 15, f->a, f->c));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+	/* no idle twin is left between a and b to be removed */
+	up(f, sa(3, 16, f->a, f->b));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(4, 17, f->a, f->c));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
+/** A reload that renames: the old name is free for another tunnel, the new
+ *  one taken; the renamed device keeps its key and endpoints */
+static void test_index_after_rename(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 16);
+	vti_config_t *taken = vti_config_resolve("net", "net", VTI_KIND_VTI, 17);
+
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->reconfigure(f->tunnels, renamed);
+	expect_call(f, "remove vti15");
+	expect_call(f, "set ipsec15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_true(vti_config_expand_name("vti15", 16, cfg->name));
+	up(f, sa_with(sa(2, 16, f->a, f->c), cfg, NULL));
+	expect_call(f, "set vti15 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_true(vti_config_expand_name("ipsec15", 17, taken->name));
+	up(f, sa_with(sa(3, 17, f->a2, f->c), taken, NULL));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	/* once renamed back, ipsec15 is free for key 17 */
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 16 10.9.0.1 10.9.0.3 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set ipsec15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_no_call(f);
+}
+
+/** A spoke's device, re-keyed for its successor, is found by its new key,
+ *  by its spoke and by its name; its old key is free */
+static void test_index_spoke_rekeyed(void **state)
+{
+	fixture_t *f = *state;
+
+	waiting_table(f, 60);
+	up(f, spoke_sa(1, 1, f->a, f->b, "s1"));
+	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti1 down key 1 10.9.0.1 10.9.0.2 net/net");
+	up(f, spoke_sa(2, 2, f->a2, f->b, "s1"));
+	expect_call(f, "set vti1 up key 2 10.9.1.1 10.9.0.2 net/net");
+	/* the old endpoints and key 1 are free; the name is not */
+	up(f, spoke_sa(3, 1, f->a, f->b, "s2"));
+	expect_no_call(f);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti1 down key 2 10.9.1.1 10.9.0.2 net/net");
+	up(f, spoke_sa(4, 4, f->a2, f->b, "s1"));
+	expect_call(f, "set vti1 up key 4 10.9.1.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+}
+
+/** A removed tunnel leaves nothing in the index: its key, name and
+ *  endpoints serve the next SA */
+static void test_index_after_removal(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, spoke_sa(1, 7, f->a, f->b, "s1"));
+	expect_call(f, "set vti7 up key 7 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "remove vti7");
+	up(f, sa(2, 7, f->a, f->b));
+	expect_call(f, "set vti7 up key 7 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti7 down key 7 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_destroyed(f->tunnels, 2);
+	up(f, spoke_sa(3, 8, f->a, f->b, "s1"));
+	expect_call(f, "remove vti7");
+	expect_call(f, "set vti8 up key 8 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** Selectors routed through the device, for the tests that count driver
+ *  requests: they must not change on a rekey either */
+static vti_sa_t routed_sa(uint32_t id, host_t *local, host_t *remote)
+{
+	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+
+	cfg->routes = VTI_ROUTES_REMOTE_TS;
+	return sa_with(sa(id, 15, local, remote), cfg, "10.1.0.0/16");
+}
+
+/** A CHILD_SA rekey causes no driver request: the successor joins (also
+ *  when its up event comes too), the replaced SA goes */
+static void test_no_request_rekey(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, routed_sa(1, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16");
+	rekey(f, 1, routed_sa(2, f->a, f->b));
+	up(f, routed_sa(2, f->a, f->b));
+	f->tunnels->sa_down(f->tunnels, 1);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	expect_no_call(f);
+	rekey(f, 2, routed_sa(3, f->a, f->b));
+	f->tunnels->sa_destroyed(f->tunnels, 2);
+	expect_no_call(f);
+}
+
+/** A rekey collision causes no driver request: two successors, the loser
+ *  and the replaced SA go */
+static void test_no_request_collision(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, routed_sa(1, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16");
+	rekey(f, 1, routed_sa(2, f->a, f->b));
+	rekey(f, 1, routed_sa(3, f->a, f->b));
+	f->tunnels->sa_destroyed(f->tunnels, 3);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** A reauthentication (make-before-break) causes no driver request: the
+ *  new IKE_SA's CHILD_SA comes up, the old IKE_SA goes with its own */
+static void test_no_request_reauth(void **state)
+{
+	fixture_t *f = *state;
+	uint32_t old[] = { 1 };
+
+	up(f, routed_sa(1, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.1.0.0/16");
+	up(f, routed_sa(2, f->a, f->b));
+	f->tunnels->ike_down(f->tunnels, old, countof(old));
+	f->tunnels->sa_down(f->tunnels, 1);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** A reload that switches remote files the device under its new endpoints:
+ *  (local, any) is free for another shared key, (local, peer) is taken */
+static void test_index_after_reshare(void **state)
+{
+	fixture_t *f = *state;
+
+	up(f, sa_with(sa(1, 42, f->a, f->b), shared_settings(42), "10.1.1.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24");
+	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), "10.1.2.0/24"));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24 "
+				"10.1.2.0/24");
+	/* one shared device per local address */
+	up(f, sa_with(sa(3, 43, f->a, f->b), shared_settings(43), NULL));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 3);
+	f->tunnels->reconfigure(f->tunnels, peer_remote);
+	expect_call(f, "set vti42 up key 42 10.9.0.1 10.9.0.3 net/net "
+				"10.1.2.0/24");
+	up(f, sa(4, 44, f->a, f->c));
+	expect_no_call(f);
+	up(f, sa_with(sa(5, 45, f->a, f->b), shared_settings(45), NULL));
+	expect_call(f, "set vti45 up key 45 10.9.0.1 %any net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 2);
+}
+
+/** VTIs and XFRM interfaces share the kernel's names: an XFRM interface
+ *  whose name a VTI has waits for it */
+static void test_xfrm_name_taken(void **state)
+{
+	fixture_t *f = *state;
+	vti_config_t *vti = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_sa_t x = xfrm_sa(2, 7, f->a, f->b);
+
+	assert_true(vti_config_expand_name("tun0", 15, vti->name));
+	up(f, sa_with(sa(1, 15, f->a, f->b), vti, NULL));
+	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_true(vti_config_expand_name("tun0", 7, x.cfg->name));
+	up(f, x);
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set tun0 down key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+}
+
+/** A %unique XFRM interface of a spoke and VTIs between the same endpoints
+ *  do not meet under the endpoint rule: a VTI claiming them removes only
+ *  an idle VTI, never the spoke's idle XFRM interface */
+static void test_xfrm_spoke_beside_vti(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s1;
+
+	waiting_table(f, 60);
+	s1 = xfrm_sa(1, 41, f->a, f->b);
+	s1.dynamic = TRUE;
+	s1.peer = "s1";
+	up(f, s1);
+	expect_call(f, "set xfrm41 up if_id 41 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set xfrm41 down if_id 41 10.9.0.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(3, 16, f->a, f->b));
+	expect_call(f, "remove vti15");
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1087,6 +1365,29 @@ int main(void)
 										teardown),
 		cmocka_unit_test_setup_teardown(test_shared_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_dynamic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_move, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_split, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_retarget, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_rename, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_spoke_rekeyed, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_removal, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_no_request_rekey, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_no_request_collision, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_no_request_reauth, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_reshare, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_name_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_spoke_beside_vti, setup,
+										teardown),
 	};
 	int failed;
 

@@ -4,7 +4,7 @@
  *
  * Unit tests of the tunnel table under concurrency: several threads send
  * events at once, on keys of their own and on keys they share, as charon's
- * worker threads do. Afterwards the devices, as the driver was told about
+ * worker threads do, and reload settings that rename devices. Afterwards the devices, as the driver was told about
  * them, must be what each key's SAs call for, no SA may be left waiting,
  * and every driver call but a reconcile's check of an active device must
  * have changed something. Built with ThreadSanitizer (configure
@@ -79,7 +79,45 @@ typedef struct {
 	int count;
 	/** how many the thread may hold at once */
 	int limit;
+	/** whether the thread renames the key's device by reloads */
+	bool renames;
 } key_state_t;
+
+/** naming scheme of each key's device: 0 "vti%k", 1 "ipsec%k"; only the
+ *  thread that owns a key changes it, every reload reads it */
+static int schemes[2048];
+
+/**
+ * Device name of a key under its current naming scheme.
+ */
+static void name_of_key(uint32_t key, char name[IFNAMSIZ])
+{
+	vti_config_expand_name(__atomic_load_n(&schemes[key], __ATOMIC_RELAXED)
+						   ? "ipsec%k" : "vti%k", key, name);
+}
+
+/**
+ * The settings of a tunnel, named under its key's scheme.
+ */
+static vti_config_t *resolve(char *conn, char *child, vti_kind_t kind,
+							 uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
+
+	name_of_key(key, cfg->name);
+	return cfg;
+}
+
+/**
+ * Rename a key's device by a reload, while it is up.
+ */
+static void send_rename(vti_tunnels_t *tunnels, key_state_t *k)
+{
+	__atomic_store_n(&schemes[k->key],
+					 !__atomic_load_n(&schemes[k->key], __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
+	tunnels->reconfigure(tunnels, resolve);
+}
 
 /**
  * One sending thread.
@@ -186,7 +224,7 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 		.conn = "net",
 		.child = "net",
 		.peer = k->peer,
-		.cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, k->key),
+		.cfg = resolve("net", "net", VTI_KIND_VTI, k->key),
 		.remote_ts = w->ts,
 	};
 
@@ -336,7 +374,11 @@ static void send_event(worker_t *w, key_state_t *k, bool may_move)
 		case 9:
 			if ((r >> 16) % 20 == 0)
 			{
-				w->tunnels->reconfigure(w->tunnels, vti_config_resolve);
+				w->tunnels->reconfigure(w->tunnels, resolve);
+			}
+			else if ((r >> 16) % 20 == 2 && k->renames && k->count)
+			{
+				send_rename(w->tunnels, k);
 			}
 			else if ((r >> 16) % 20 == 1)
 			{
@@ -440,8 +482,8 @@ typedef struct {
 	vti_tunnels_t *tunnels;
 	/** sending threads */
 	worker_t workers[THREADS];
-	/** devices replayed from the driver's calls */
-	device_t devices[THREADS * OWN_KEYS + SHARED_KEYS];
+	/** devices replayed from the driver's calls, under either name */
+	device_t devices[2 * (THREADS * OWN_KEYS + SHARED_KEYS)];
 	/** number of them */
 	int ndevices;
 } fixture_t;
@@ -452,6 +494,7 @@ static int setup(void **state)
 	worker_t *w;
 	int t, k;
 
+	memset(schemes, 0, sizeof(schemes));
 	f->mock = mock_link_create();
 	/* %unique devices go with their last SA */
 	f->tunnels = vti_tunnels_create(&f->mock->link, 0);
@@ -467,6 +510,9 @@ static int setup(void **state)
 			key_init(&w->keys[k], w, 1000 + 16 * t + k, k == DYNAMIC_KEY,
 					 MAX_SAS, host_fmt("10.1.%d.%d", t, k), host_fmt("10.2.%d.%d", t, k),
 					 host_fmt("10.3.%d.%d", t, k), host_fmt("10.4.%d.%d", t, k));
+			/* a device is renamed only while up: a renamed idle device
+			 * would be made anew, down */
+			w->keys[k].renames = k < DYNAMIC_KEY;
 		}
 		for (k = RIVAL_KEY; k < OWN_KEYS; k++)
 		{
@@ -637,7 +683,7 @@ static void check_key(fixture_t *f, key_state_t *k, int held)
 	char name[IFNAMSIZ], endpoints[64];
 	device_t *dev;
 
-	snprintf(name, sizeof(name), "vti%u", k->key);
+	name_of_key(k->key, name);
 	dev = device_named(f, name);
 	if (held)
 	{
@@ -690,13 +736,29 @@ static void check_all(fixture_t *f, bool own, bool shared)
 	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
 }
 
-/** Each thread on keys of its own: no event disturbs another key */
+/**
+ * Number of devices the driver was told about under their second name.
+ */
+static int renamed_devices(fixture_t *f)
+{
+	int i, renamed = 0;
+
+	for (i = 0; i < f->ndevices; i++)
+	{
+		renamed += strpfx(f->devices[i].name, "ipsec");
+	}
+	return renamed;
+}
+
+/** Each thread on keys of its own: no event disturbs another key, and
+ *  reloads rename devices on the way */
 static void test_own_keys(void **state)
 {
 	fixture_t *f = *state;
 
 	run_threads(f, TRUE, FALSE);
 	check_all(f, TRUE, FALSE);
+	assert_true(renamed_devices(f) > 0);
 }
 
 /** Two or three threads on each key: a device counts all their SAs */
