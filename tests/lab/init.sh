@@ -160,6 +160,61 @@ seed_drbg() {
 	return "$rc"
 }
 
+# AppArmor (QEMU, LAB_APPARMOR=1): Debian's profile for charon, as the
+# strongswan-charon package installs it, in enforce mode. Its include
+# local/usr.lib.ipsec.charon gets the lab's own paths only (scratch
+# folders, the preloaded plugin), from a copy of /etc/apparmor.d: the host's
+# files are read-only here. Charon started from now on runs confined.
+APPARMOR_PROFILE=usr.lib.ipsec.charon
+setup_apparmor() {
+	local base=$LAB_SYS/apparmor.d enabled=N
+	[[ -r /sys/module/apparmor/parameters/enabled ]] &&
+		read -r enabled < /sys/module/apparmor/parameters/enabled
+	[[ $enabled == Y ]] || { say "AppArmor is not enabled in this kernel"; return 1; }
+	mount -n -t securityfs securityfs /sys/kernel/security || return 1
+	[[ -e /etc/apparmor.d/$APPARMOR_PROFILE ]] ||
+		{ say "no /etc/apparmor.d/$APPARMOR_PROFILE (strongswan-charon)"; return 1; }
+	cp -a /etc/apparmor.d "$base" || return 1
+	mkdir -p "$base/local"
+	{
+		printf '# The lab'"'"'s scratch folders and its preloaded plugin\n'
+		printf '%s/** rwk,\n' "$LAB_RUN"
+		[[ -n ${VTI_PLUGIN:-} ]] && printf '%s mr,\n' "$VTI_PLUGIN"
+	} > "$base/local/$APPARMOR_PROFILE"
+	apparmor_parser -r --skip-cache --base "$base" \
+		"$base/$APPARMOR_PROFILE" || return 1
+	{
+		printf -- '--- local/%s as loaded\n' "$APPARMOR_PROFILE"
+		cat "$base/local/$APPARMOR_PROFILE"
+		printf -- '--- loaded profiles\n'
+		cat /sys/kernel/security/apparmor/profiles
+	} > "$LAB_OUT/apparmor.txt"
+}
+
+# Each running charon's confinement, into apparmor.txt; fails if one runs
+# unconfined or only in complain mode.
+apparmor_confinement() {
+	local h pid label rc=0
+	printf -- '--- charon confinement at the end of the scenario\n' >> "$LAB_OUT/apparmor.txt"
+	for h in $(lab_hosts); do
+		pid=$(lab_charon_pid "$h") || continue
+		[[ -r /proc/$pid/attr/current ]] || continue
+		read -r label < "/proc/$pid/attr/current"
+		printf '%s: charon %s: %s\n' "$h" "$pid" "$label" >> "$LAB_OUT/apparmor.txt"
+		[[ $label == "/usr/lib/ipsec/charon (enforce)" ]] || rc=1
+	done
+	return "$rc"
+}
+
+# AppArmor's denials in the kernel log, into apparmor.txt; fails if any.
+apparmor_denials() {
+	local denied
+	denied=$(dmesg | grep 'apparmor="DENIED"')
+	printf -- '--- DENIED lines in the kernel log\n%s\n' "${denied:-(none)}" \
+		>> "$LAB_OUT/apparmor.txt"
+	[[ -z $denied ]] || { printf '%s\n' "$denied" | head -n 1; return 1; }
+}
+
 run_scenario() {
 	local name rc
 	name=${LAB_SCENARIO##*/}
@@ -195,7 +250,15 @@ collect() {
 		# shellcheck disable=SC2119 # no hosts given: all of them
 		lab_diag > "$LAB_OUT/diag.txt" 2>&1
 	fi
+	if [[ $LAB_APPARMOR == 1 ]]; then
+		apparmor_confinement ||
+			verdict FAIL "AppArmor: a charon did not run confined by the enforced profile (apparmor.txt)"
+	fi
 	lab_charon_stop_all
+	local denied
+	if [[ $LAB_APPARMOR == 1 ]] && ! denied=$(apparmor_denials); then
+		verdict FAIL "AppArmor denied: $denied"
+	fi
 	for h in $(lab_hosts); do
 		[[ -e $LAB_RUN/$h/charon.log ]] &&
 			cp "$LAB_RUN/$h/charon.log" "$LAB_OUT/$h.charon.log"
@@ -218,6 +281,9 @@ main() {
 	ip link set lo up
 	setup_modules || { verdict FAIL "lab setup: loading kernel modules failed"; return 1; }
 	setup_sysctl || { verdict FAIL "lab setup: sysctls failed"; return 1; }
+	if [[ $LAB_APPARMOR == 1 ]]; then
+		setup_apparmor || { verdict FAIL "lab setup: loading charon's AppArmor profile failed"; return 1; }
+	fi
 	mark_time modules
 	seed_drbg || { verdict FAIL "lab setup: dummy ESP state failed (crypto modules?)"; return 1; }
 	mark_time drbg
