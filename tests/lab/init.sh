@@ -1,18 +1,28 @@
 #!/bin/bash
-# PID 1 of the UML lab kernel (booted by tests/lab/run with the host's "/"
-# as hostfs root). Prepares filesystems, module loading and the kernel's
-# DRBG, runs one scenario, stores the result in $LAB_OUT and powers off.
+# PID 1 of the lab kernel (booted by tests/lab/run with the host's "/" as
+# its root: hostfs under UML; under QEMU virtiofs, mounted by qemu-init,
+# which then runs this). Prepares filesystems, module loading and the
+# kernel's DRBG, runs one scenario, stores the result in $LAB_OUT and
+# powers off. Everything that differs between the two kernels is here and
+# in the runner; scenarios and lib.sh see the same lab on both.
 #
 # The runner boots it with the root read-only ("ro"); it also works with
 # "rw". Kernel parameters arrive as environment variables:
 #   LAB_DIR       absolute path of tests/lab
 #   LAB_SCENARIO  absolute path of the scenario file
-#   LAB_OUT       host directory for results (through hostfs)
+#   LAB_OUT       host directory for results (hostfs under UML; under QEMU
+#                 the virtiofs share "labout")
 #   LAB_TIMEOUT   scenario timeout in seconds (default 180)
 #   VTI_PLUGIN    plugin to preload into charon (used if it exists)
+#   LAB_KERNEL    uml (default) or qemu
+#   LAB_MODROOT   qemu: the folder holding lib/modules/KVER of the kernel
+#   LAB_APPARMOR  qemu: 1 loads Debian's AppArmor profile for charon in
+#                 enforce mode; a DENIED line in the kernel log fails the
+#                 scenario
 #
 # Files written to $LAB_OUT: result (PASS/FAIL), reason, scenario.log,
-# diag.txt (on failure), HOST.charon.log, times.
+# diag.txt (on failure), HOST.charon.log, times; under QEMU also
+# kernel.log (the kernel's messages).
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Started through uml-fxsr (LAB_FXSR=1), UML restores only the legacy FPU
@@ -25,11 +35,15 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export GLIBC_TUNABLES OPENSSL_ia32cap
 export LAB_DIR=${LAB_DIR:-${0%/*}}
 export LAB_OUT LAB_SCENARIO VTI_PLUGIN LAB_TIMEOUT=${LAB_TIMEOUT:-180}
+export LAB_KERNEL=${LAB_KERNEL:-uml} LAB_APPARMOR=${LAB_APPARMOR:-0}
 export LAB_RUN=/tmp/lab
 # Module tree and modprobe wrapper: in /tmp, which charon's mount
 # namespaces keep (they get a private /run).
 LAB_SYS=/tmp/lab-sys
-UML_MODULES=/usr/lib/uml/modules
+# The folder of lib/modules/KVER: the user-mode-linux package's, or the
+# cloud kernel's as qemu-kernel extracted it.
+LAB_MODULE_TREE=/usr/lib/uml/modules
+[[ $LAB_KERNEL == qemu ]] && LAB_MODULE_TREE=$LAB_MODROOT/lib/modules
 # Modules loaded at boot (one modprobe: processes are dear under UML):
 # ipv6 first, so that interfaces made later get IPv6 at once; then the
 # tunnels, ESP, links, and every crypto module the DRBG seeding and
@@ -37,6 +51,10 @@ UML_MODULES=/usr/lib/uml/modules
 LAB_MODULES="ipv6 xfrm_user ip_vti ip6_vti esp4 esp6 xfrm4_tunnel veth bridge
 	dummy gcm ghash-generic ctr seqiv echainiv authenc cbc sha512_generic
 	hmac drbg"
+# The cloud kernel's own: AES-NI and CLMUL code (the crypto API would load
+# them on the first SA; each load costs seconds under QEMU's emulation).
+[[ $LAB_KERNEL == qemu ]] && LAB_MODULES+=" aesni_intel ghash-clmulni-intel
+	sha512_ssse3"
 
 # Always end with a power-off, whatever happens (PID 1 must not exit).
 lab_poweroff() {
@@ -94,14 +112,18 @@ setup_fs() {
 	ln -s /proc/self/fd /dev/fd
 	mkdir -p "$LAB_RUN" "$LAB_SYS/root/lib"
 	# The one writable window to the host.
-	mount -n -t hostfs -o "$LAB_OUT" hostfs "$LAB_OUT" || return 1
+	if [[ $LAB_KERNEL == qemu ]]; then
+		mount -n -t virtiofs labout "$LAB_OUT" || return 1
+	else
+		mount -n -t hostfs -o "$LAB_OUT" hostfs "$LAB_OUT" || return 1
+	fi
 	mark_time init
 }
 
 # modprobe wrapper: the kernel's on-demand loads (crypto templates,
 # stdrng, ...) go to the UML module tree.
 setup_modules() {
-	ln -s "$UML_MODULES" "$LAB_SYS/root/lib/modules"
+	ln -s "$LAB_MODULE_TREE" "$LAB_SYS/root/lib/modules"
 	{
 		printf '#!/bin/sh\n'
 		[[ -z ${GLIBC_TUNABLES:-} ]] ||
@@ -137,6 +159,61 @@ seed_drbg() {
 	ip xfrm state flush
 	echo "$LAB_SYS/modprobe" > /proc/sys/kernel/modprobe
 	return "$rc"
+}
+
+# AppArmor (QEMU, LAB_APPARMOR=1): Debian's profile for charon, as the
+# strongswan-charon package installs it, in enforce mode. Its include
+# local/usr.lib.ipsec.charon gets the lab's own paths only (scratch
+# folders, the preloaded plugin), from a copy of /etc/apparmor.d: the host's
+# files are read-only here. Charon started from now on runs confined.
+APPARMOR_PROFILE=usr.lib.ipsec.charon
+setup_apparmor() {
+	local base=$LAB_SYS/apparmor.d enabled=N
+	[[ -r /sys/module/apparmor/parameters/enabled ]] &&
+		read -r enabled < /sys/module/apparmor/parameters/enabled
+	[[ $enabled == Y ]] || { say "AppArmor is not enabled in this kernel"; return 1; }
+	mount -n -t securityfs securityfs /sys/kernel/security || return 1
+	[[ -e /etc/apparmor.d/$APPARMOR_PROFILE ]] ||
+		{ say "no /etc/apparmor.d/$APPARMOR_PROFILE (strongswan-charon)"; return 1; }
+	cp -a /etc/apparmor.d "$base" || return 1
+	mkdir -p "$base/local"
+	{
+		printf '# The lab'"'"'s scratch folders and its preloaded plugin\n'
+		printf '%s/** rwk,\n' "$LAB_RUN"
+		[[ -n ${VTI_PLUGIN:-} ]] && printf '%s mr,\n' "$VTI_PLUGIN"
+	} > "$base/local/$APPARMOR_PROFILE"
+	apparmor_parser -r --skip-cache --base "$base" \
+		"$base/$APPARMOR_PROFILE" || return 1
+	{
+		printf -- '--- local/%s as loaded\n' "$APPARMOR_PROFILE"
+		cat "$base/local/$APPARMOR_PROFILE"
+		printf -- '--- loaded profiles\n'
+		cat /sys/kernel/security/apparmor/profiles
+	} > "$LAB_OUT/apparmor.txt"
+}
+
+# Each running charon's confinement, into apparmor.txt; fails if one runs
+# unconfined or only in complain mode.
+apparmor_confinement() {
+	local h pid label rc=0
+	printf -- '--- charon confinement at the end of the scenario\n' >> "$LAB_OUT/apparmor.txt"
+	for h in $(lab_hosts); do
+		pid=$(lab_charon_pid "$h") || continue
+		[[ -r /proc/$pid/attr/current ]] || continue
+		read -r label < "/proc/$pid/attr/current"
+		printf '%s: charon %s: %s\n' "$h" "$pid" "$label" >> "$LAB_OUT/apparmor.txt"
+		[[ $label == "/usr/lib/ipsec/charon (enforce)" ]] || rc=1
+	done
+	return "$rc"
+}
+
+# AppArmor's denials in the kernel log, into apparmor.txt; fails if any.
+apparmor_denials() {
+	local denied
+	denied=$(dmesg | grep 'apparmor="DENIED"')
+	printf -- '--- DENIED lines in the kernel log\n%s\n' "${denied:-(none)}" \
+		>> "$LAB_OUT/apparmor.txt"
+	[[ -z $denied ]] || { printf '%s\n' "$denied" | head -n 1; return 1; }
 }
 
 run_scenario() {
@@ -176,13 +253,22 @@ collect() {
 		# shellcheck disable=SC2119 # no hosts given: all of them
 		lab_diag > "$LAB_OUT/diag.txt" 2>&1
 	fi
+	if [[ $LAB_APPARMOR == 1 ]]; then
+		apparmor_confinement ||
+			verdict FAIL "AppArmor: a charon did not run confined by the enforced profile (apparmor.txt)"
+	fi
 	lab_charon_stop_all
+	local denied
+	if [[ $LAB_APPARMOR == 1 ]] && ! denied=$(apparmor_denials); then
+		verdict FAIL "AppArmor denied: $denied"
+	fi
 	for h in $(lab_hosts); do
 		[[ -e $LAB_RUN/$h/charon.log ]] &&
 			cp "$LAB_RUN/$h/charon.log" "$LAB_OUT/$h.charon.log"
 		[[ -s $LAB_RUN/$h/charon.out ]] &&
 			cp "$LAB_RUN/$h/charon.out" "$LAB_OUT/$h.charon.out"
 	done
+	[[ $LAB_KERNEL == qemu ]] && dmesg > "$LAB_OUT/kernel.log" 2>&1
 	return 0
 }
 
@@ -198,6 +284,9 @@ main() {
 	ip link set lo up
 	setup_modules || { verdict FAIL "lab setup: loading kernel modules failed"; return 1; }
 	setup_sysctl || { verdict FAIL "lab setup: sysctls failed"; return 1; }
+	if [[ $LAB_APPARMOR == 1 ]]; then
+		setup_apparmor || { verdict FAIL "lab setup: loading charon's AppArmor profile failed"; return 1; }
+	fi
 	mark_time modules
 	seed_drbg || { verdict FAIL "lab setup: dummy ESP state failed (crypto modules?)"; return 1; }
 	mark_time drbg
