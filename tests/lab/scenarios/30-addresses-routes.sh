@@ -24,6 +24,11 @@
 
 lab_require_plugin
 
+# The device and the child's keys (scenario 68 runs this with an XFRM
+# interface).
+dev=${dev:-vti15}
+keys=${keys:-mark_in=15 mark_out=15}
+
 lab_topo_pair
 lab_ip a <<-EOF
 link add net type dummy
@@ -51,21 +56,22 @@ routes = 10.1.0.0/16, fd00:1::/64
 metric = 100'
 lab_charon_start a "$a_settings"
 lab_charon_start b "$b_settings"
-lab_pair_conf mark_in=15 mark_out=15
+# shellcheck disable=SC2086 # the keys are words
+lab_pair_conf $keys
 
 # Why the last check failed.
 why=''
 
-# has_addrs HOST ADDR...: true if HOST's vti15 has every ADDR (with its
+# has_addrs HOST ADDR...: true if HOST's device has every ADDR (with its
 # prefix length); sets why otherwise.
 has_addrs() {
 	local host=$1 out a
 	shift
-	out=$(ip -n "$host" -o addr show dev vti15 2>&1) ||
-		{ why="$host: no vti15: $out"; return 1; }
+	out=$(ip -n "$host" -o addr show dev "$dev" 2>&1) ||
+		{ why="$host: no $dev: $out"; return 1; }
 	for a in "$@"; do
 		[[ $out == *" inet $a "* || $out == *" inet6 $a "* ]] ||
-			{ why="$host: vti15 lacks address $a; it has: $out"; return 1; }
+			{ why="$host: $dev lacks address $a; it has: $out"; return 1; }
 	done
 }
 
@@ -101,26 +107,26 @@ routes_are() {
 
 # Expected route lines of a, in the main table (no "table" word). IPv4
 # blackholes have global scope; the kernel shows IPv6 ones on "dev lo".
-via4() { printf '10\\.2\\.0\\.0/16 dev vti15 proto 165 scope link metric %s' "$1"; }
-via6() { printf 'fd00:2::/64 dev vti15 proto 165 metric %s pref medium' "$1"; }
+via4() { printf '10\\.2\\.0\\.0/16 dev %s proto 165 scope link metric %s' "$dev" "$1"; }
+via6() { printf 'fd00:2::/64 dev %s proto 165 metric %s pref medium' "$dev" "$1"; }
 hole4='blackhole 10\.2\.0\.0/16 proto 165 metric 4294967295'
 hole6='blackhole fd00:2::/64 dev lo proto 165 metric 4294967295 pref medium'
 
-# a_up METRIC ADDR...: a's vti15 is admin up with the ADDRs, a's routes are
-# through vti15 with METRIC plus the blackholes.
+# a_up METRIC ADDR...: a's device is admin up with the ADDRs, a's routes
+# are through it with METRIC plus the blackholes.
 a_up() {
 	local m=$1
 	shift
-	lab_link_up a vti15 || { why="a: vti15 is not admin up"; return 1; }
+	lab_link_up a "$dev" || { why="a: $dev is not admin up"; return 1; }
 	has_addrs a "$@" &&
 		routes_are a 4 "$(via4 "$m")" "$hole4" &&
 		routes_are a 6 "$(via6 "$m")" "$hole6"
 }
 
-# a_down: a's vti15 is admin down with its IPv4 address, only the
+# a_down: a's device is admin down with its IPv4 address, only the
 # blackholes are left.
 a_down() {
-	lab_link_down a vti15 || { why="a: vti15 is not admin down (or gone)"; return 1; }
+	lab_link_down a "$dev" || { why="a: $dev is not admin down (or gone)"; return 1; }
 	has_addrs a 169.254.15.1/30 &&
 		routes_are a 4 "$hole4" &&
 		routes_are a 6 "$hole6"
@@ -216,23 +222,23 @@ new=${new/fd00:15::1\/64/fd00:15::1\/64, 169.254.115.1\/24}
 	lab_fail "could not rewrite a's settings in $conf"
 printf '%s\n' "$new" > "$conf"
 before=$(child_summary a) || lab_fail "a: no INSTALLED CHILD_SA net before reloading"
-index=$(lab_ifindex a vti15)
+index=$(lab_ifindex a "$dev")
 mon=$LAB_RUN/a/monitor.txt
 lab_monitor_start a "$mon"
 lab_swanctl a --reload-settings > /dev/null
 expect a_up "after reloading the settings" 200 169.254.15.1/30 fd00:15::1/64 \
 	169.254.115.1/24
-lab_assert "a: no 'vti15 (lab/net) takes changed settings' line" \
-	lab_log_has a 'vti: vti15 \(lab/net\) takes changed settings'
+lab_assert "a: no '$dev (lab/net) takes changed settings' line" \
+	lab_log_has a "vti: $dev \\(lab/net\\) takes changed settings"
 lab_assert "a: ip monitor link stopped recording" lab_monitor_stop a "$mon"
-mapfile -t events < <(lab_monitor_events "$mon" vti15)
-lab_log "a: ${#events[@]} link events of vti15 during the reload"
+mapfile -t events < <(lab_monitor_events "$mon" "$dev")
+lab_log "a: ${#events[@]} link events of $dev during the reload"
 for line in "${events[@]}"; do
 	[[ $line != *Deleted* && $line =~ \<([A-Z_]+,)*UP[,\>] ]] ||
-		lab_fail "a: vti15 went down or away on reload: $line"
+		lab_fail "a: $dev went down or away on reload: $line"
 done
-lab_link_up a vti15 || lab_fail "a: vti15 is not up after reloading"
-[[ $(lab_ifindex a vti15) == "$index" ]] || lab_fail "a: vti15 was re-created on reload"
+lab_link_up a "$dev" || lab_fail "a: $dev is not up after reloading"
+[[ $(lab_ifindex a "$dev") == "$index" ]] || lab_fail "a: $dev was re-created on reload"
 after=$(child_summary a) || lab_fail "a: no INSTALLED CHILD_SA net after reloading"
 [[ $after == "$before" ]] ||
 	lab_fail "a: the CHILD_SA changed on reload: was '$before', now '$after'"
@@ -241,7 +247,7 @@ pings_through "after reloading the settings"
 
 lab_log "5. charon stops on a"
 lab_charon_stop a 30
-lab_assert_not "a: vti15 is still there after charon stopped" lab_has_link a vti15
+lab_assert_not "a: $dev is still there after charon stopped" lab_has_link a "$dev"
 for fam in 4 6; do
 	left=$(ip -n a "-$fam" route show table all proto 165)
 	[[ -z $left ]] || lab_fail "a: IPv$fam routes with proto 165 left after charon stopped: $left"

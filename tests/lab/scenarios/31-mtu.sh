@@ -15,31 +15,38 @@
 
 lab_require_plugin
 
+# The device and the child's keys (scenario 69 runs this with an XFRM
+# interface).
+dev=${dev:-vti15}
+keys=${keys:-mark_in=15 mark_out=15}
+
 lab_topo_pair
 lab_charon_start a 'addresses = 169.254.15.1/30'
 lab_charon_start b 'addresses = 169.254.15.2/30'
-lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 mark_in=15 mark_out=15 \
+# shellcheck disable=SC2086 # the keys are words
+lab_psk_conf "$LAB_RUN/a/swanctl.conf" 10.9.0.1 10.9.0.2 $keys \
 	esp=aes128gcm16
-lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 mark_in=15 mark_out=15 \
+# shellcheck disable=SC2086
+lab_psk_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 10.9.0.1 $keys \
 	esp=aes128gcm16
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 
-# vti_mtu HOST: print the MTU of HOST's vti15 (fails if there is none).
+# vti_mtu HOST: print the MTU of HOST's device (fails if there is none).
 vti_mtu() {
 	local out re=' mtu ([0-9]+) '
-	out=$(ip -n "$1" -o link show dev vti15 2>/dev/null) || return 1
+	out=$(ip -n "$1" -o link show dev "$dev" 2>/dev/null) || return 1
 	[[ $out =~ $re ]] || return 1
 	printf '%s' "${BASH_REMATCH[1]}"
 }
 
-# ready: vti15 is up on both hosts, with its inner address.
+# ready: the device is up on both hosts, with its inner address.
 ready() {
 	local out
-	lab_link_up a vti15 && lab_link_up b vti15 || return 1
-	out=$(ip -n b -o addr show dev vti15) || return 1
+	lab_link_up a "$dev" && lab_link_up b "$dev" || return 1
+	out=$(ip -n b -o addr show dev "$dev") || return 1
 	[[ $out == *" inet 169.254.15.2/30 "* ]] || return 1
-	out=$(ip -n a -o addr show dev vti15) || return 1
+	out=$(ip -n a -o addr show dev "$dev") || return 1
 	[[ $out == *" inet 169.254.15.1/30 "* ]]
 }
 
@@ -47,7 +54,7 @@ ready() {
 up() {
 	lab_assert "a could not initiate CHILD_SA 'net' $1" lab_initiate a net
 	lab_assert "b has no INSTALLED CHILD_SA 'net' $1" lab_wait 10 lab_sa_up b net
-	lab_assert "vti15 is not up with its address on a and b $1" lab_wait 15 ready
+	lab_assert "$dev is not up with its address on a and b $1" lab_wait 15 ready
 }
 
 # check_mtu MTU WHEN: a's vti15 has MTU; a DF ping of MTU bytes from a to
@@ -55,19 +62,19 @@ up() {
 # too long for MTU (lab_ping_refused_at), and adds no ESP packet.
 check_mtu() {
 	local mtu=$1 when=$2 now out before after
-	now=$(vti_mtu a) || lab_fail "a: no vti15 $when"
-	lab_log "a: vti15 mtu $now $when (b: $(vti_mtu b))"
-	[[ $now == "$mtu" ]] || lab_fail "a: vti15 has MTU $now $when, expected $mtu"
+	now=$(vti_mtu a) || lab_fail "a: no $dev $when"
+	lab_log "a: $dev mtu $now $when (b: $(vti_mtu b))"
+	[[ $now == "$mtu" ]] || lab_fail "a: $dev has MTU $now $when, expected $mtu"
 	before=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
 	out=$(lab_in a ping -n -c 2 -i 0.2 -W 2 -M "do" -s $((mtu - 28)) 169.254.15.2 2>&1) ||
-		lab_fail "a: DF ping of $mtu bytes through vti15 failed $when: $out"
+		lab_fail "a: DF ping of $mtu bytes through $dev failed $when: $out"
 	[[ $out == *" 0% packet loss"* ]] ||
-		lab_fail "a: DF ping of $mtu bytes through vti15 lost packets $when: $out"
+		lab_fail "a: DF ping of $mtu bytes through $dev lost packets $when: $out"
 	after=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
 	(( after - before >= 2 )) ||
 		lab_fail "a: the DF pings of $mtu bytes did not leave as ESP $when ($((after - before)) ESP packets)"
 	if out=$(lab_in a ping -n -c 2 -i 0.2 -W 2 -M "do" -s $((mtu - 27)) 169.254.15.2 2>&1); then
-		lab_fail "a: DF ping of $((mtu + 1)) bytes through vti15 passed $when: $out"
+		lab_fail "a: DF ping of $((mtu + 1)) bytes through $dev passed $when: $out"
 	fi
 	lab_log "a: DF ping of $((mtu + 1)) bytes $when: $(grep -m 1 -i 'too long\|frag' <<< "$out" || true)"
 	lab_ping_refused_at "$out" "$mtu" ||
@@ -79,15 +86,15 @@ check_mtu() {
 lab_log "1. mtu = auto, underlay 1500"
 up "at first"
 check_mtu 1446 "with mtu = auto over a 1500-byte underlay"
-index=$(lab_ifindex a vti15)
+index=$(lab_ifindex a "$dev")
 
 lab_log "2. underlay MTU 1400, tunnel up again"
 lab_swanctl a --terminate --ike lab --timeout 30 > /dev/null
-lab_assert "a: vti15 is not admin down after terminate" lab_wait 10 lab_link_down a vti15
+lab_assert "a: $dev is not admin down after terminate" lab_wait 10 lab_link_down a "$dev"
 ip -n a link set dev eth-b mtu 1400
 ip -n b link set dev eth-a mtu 1400
 up "over a 1400-byte underlay"
-[[ $(lab_ifindex a vti15) == "$index" ]] || lab_fail "a: vti15 was re-created"
+[[ $(lab_ifindex a "$dev") == "$index" ]] || lab_fail "a: $dev was re-created"
 check_mtu 1346 "with mtu = auto over a 1400-byte underlay"
 
 lab_log "3. keys.15.mtu = 1400, charon restarted on a, underlay 1500"
