@@ -15,7 +15,7 @@
 
 lab_require_plugin
 
-# The device and the child's keys (scenario 69 runs this with an XFRM
+# The device and the child's keys (scenario 70 runs this with an XFRM
 # interface).
 dev=${dev:-vti15}
 keys=${keys:-mark_in=15 mark_out=15}
