@@ -3,6 +3,10 @@
 # once: the endpoint rule of VTIs does not apply to XFRM interfaces, so
 # xfrm7 and xfrm8 are both up on a and b, nothing is refused, and both
 # carry pings at the same time. Needs XFRM interfaces (LAB_KERNEL=qemu).
+# The two tunnels are two children, seven and eight, of one connection:
+# charon initiates a second connection to the same peer with equal IKE
+# settings inside the IKE_SA of the first, and the responder looks for its
+# child config only in the IKE_SA's connection (TS_UNACCEPTABLE otherwise).
 
 lab_require_plugin
 lab_require_xfrmi
@@ -13,11 +17,12 @@ for h in a b; do
 done
 for h in a b; do
 	if [[ $h == a ]]; then me=10.9.0.1 peer=10.9.0.2; else me=10.9.0.2 peer=10.9.0.1; fi
-	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" conn=seven child=seven \
+	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" child=seven \
 		if_id_in=7 if_id_out=7 local_ts=192.168.7.0/30 remote_ts=192.168.7.0/30
-	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" conn=eight child=eight \
+	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" child=eight \
 		if_id_in=8 if_id_out=8 local_ts=192.168.8.0/30 remote_ts=192.168.8.0/30
-	# one file: --load-all unloads what the file it loads does not have
+	# one file, sections of the same name merge: connection lab with both
+	# children (--load-all unloads what the file it loads does not have)
 	cat "$LAB_RUN/$h/7.conf" "$LAB_RUN/$h/8.conf" > "$LAB_RUN/$h/swanctl.conf"
 	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
 done

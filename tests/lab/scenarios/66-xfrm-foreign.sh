@@ -4,7 +4,8 @@
 # and someone else's xfrm-other has if_id 8, the if_id of a second
 # tunnel. Both tunnels' SAs come up without a device, with one line each;
 # both foreign devices keep their ifindex, if_id and state. Needs XFRM
-# interfaces (LAB_KERNEL=qemu).
+# interfaces (LAB_KERNEL=qemu). The tunnels are two children of one
+# connection (see 62 for why).
 
 lab_require_plugin
 lab_require_xfrmi
@@ -21,19 +22,20 @@ for h in a b; do
 done
 for h in a b; do
 	if [[ $h == a ]]; then me=10.9.0.1 peer=10.9.0.2; else me=10.9.0.2 peer=10.9.0.1; fi
-	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" conn=seven child=seven \
+	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" child=seven \
 		if_id_in=7 if_id_out=7 local_ts=192.168.7.0/30 remote_ts=192.168.7.0/30
-	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" conn=eight child=eight \
+	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" child=eight \
 		if_id_in=8 if_id_out=8 local_ts=192.168.8.0/30 remote_ts=192.168.8.0/30
+	# sections of the same name merge: connection lab with both children
 	cat "$LAB_RUN/$h/7.conf" "$LAB_RUN/$h/8.conf" > "$LAB_RUN/$h/swanctl.conf"
 	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
 done
 lab_assert "a could not initiate 'seven'" lab_initiate a seven
 lab_assert "a could not initiate 'eight'" lab_initiate a eight
 lab_assert "a: no line that xfrm7 is someone else's" lab_wait 10 lab_log_has a \
-	"vti: seven/seven gets no XFRM interface: interface xfrm7 exists and is not managed by strongswan-vti"
+	"vti: lab/seven gets no XFRM interface: interface xfrm7 exists and is not managed by strongswan-vti"
 lab_assert "a: no line that if_id 8 is someone else's" lab_wait 10 lab_log_has a \
-	"vti: eight/eight gets no XFRM interface: interface xfrm-other, not managed by strongswan-vti, has if_id 8"
+	"vti: lab/eight gets no XFRM interface: interface xfrm-other, not managed by strongswan-vti, has if_id 8"
 lab_assert "a: CHILD_SA seven is not INSTALLED" lab_sa_up a seven
 lab_assert "a: CHILD_SA eight is not INSTALLED" lab_sa_up a eight
 [[ $(lab_ifindex a xfrm7) == "$i7" && $(lab_xfrm_if_id a xfrm7) == 70 ]] ||
