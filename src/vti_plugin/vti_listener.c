@@ -187,8 +187,8 @@ static char *format(char *fmt, ...)
 }
 
 /**
- * Describe an installed CHILD_SA for the tunnel table; the caller frees
- * it with free_sa().
+ * Describe an installed CHILD_SA for the tunnel table, which resolves its
+ * settings; the caller frees it with free_sa().
  */
 static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 							child_sa_t *child_sa, vti_kind_t kind,
@@ -199,6 +199,7 @@ static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 
 	sa = (vti_sa_t){
 		.id = child_sa->get_unique_id(child_sa),
+		.kind = kind,
 		.key = key,
 		.dynamic = dynamic,
 		.local = local,
@@ -206,8 +207,6 @@ static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 		.conn = ike_sa->get_name(ike_sa),
 		.child = child_sa->get_name(child_sa),
 		.peer = format("%Y", ike_sa->get_other_id(ike_sa)),
-		.cfg = vti_config_resolve(ike_sa->get_name(ike_sa),
-								  child_sa->get_name(child_sa), kind, key),
 		.remote_ts = remote_ts_of(this, ike_sa, child_sa),
 		.overhead = vti_mtu_overhead(child_sa->get_proposal(child_sa),
 									 local->get_family(local) == AF_INET6,
@@ -222,7 +221,6 @@ static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 static void free_sa(vti_sa_t *sa)
 {
 	free(sa->peer);
-	vti_config_destroy(sa->cfg);
 	sa->remote_ts->destroy_offset(sa->remote_ts,
 								  offsetof(vti_prefix_t, destroy));
 }

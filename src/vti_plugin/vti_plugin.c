@@ -146,7 +146,8 @@ static bool start(private_vti_plugin_t *this)
 	this->tunnels = vti_worker_create(vti_tunnels_create(this->link,
 						lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.successor_wait",
-							DEFAULT_SUCCESSOR_WAIT, lib->ns)),
+							DEFAULT_SUCCESSOR_WAIT, lib->ns),
+						vti_config_resolve),
 						charon_interface);
 	interval = lib->settings->get_time(lib->settings,
 							"%s.plugins.vti.reconcile_interval",
@@ -197,7 +198,7 @@ METHOD(plugin_t, reload, bool,
 {
 	if (this->tunnels)
 	{
-		this->tunnels->reconfigure(this->tunnels, vti_config_resolve);
+		this->tunnels->reconfigure(this->tunnels);
 		this->protector->reload(this->protector);
 	}
 	return TRUE;

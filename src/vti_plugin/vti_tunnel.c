@@ -108,7 +108,7 @@ vti_tunnel_t *vti_tunnel_create(vti_sa_t *sa)
 
 	INIT(this,
 		.id = {
-			.kind = sa->cfg->kind,
+			.kind = sa->kind,
 			.key = sa->key,
 		},
 		.spec = {
@@ -154,7 +154,7 @@ bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes)
  */
 void vti_tunnel_add_sa(vti_tunnel_t *this, vti_sa_t *sa)
 {
-	array_insert(this->sas, ARRAY_TAIL, vti_sa_clone(sa));
+	array_insert(this->sas, ARRAY_TAIL, sa);
 	this->spec.overhead = sa->overhead;
 	if (*sa->underlay)
 	{
@@ -232,7 +232,7 @@ bool vti_tunnel_fits_endpoints(vti_tunnel_t *this, vti_sa_t *sa)
 bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa)
 {
 	return this->dynamic && sa->dynamic &&
-		   this->id.kind == sa->cfg->kind && streq(this->conn, sa->conn) &&
+		   this->id.kind == sa->kind && streq(this->conn, sa->conn) &&
 		   streq(this->child, sa->child) && streq(this->peer, sa->peer);
 }
 

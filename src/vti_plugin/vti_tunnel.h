@@ -87,7 +87,7 @@ struct vti_tunnel_t {
  */
 static inline bool vti_sa_is_xfrm(vti_sa_t *sa)
 {
-	return sa->cfg->kind == VTI_KIND_XFRM;
+	return sa->kind == VTI_KIND_XFRM;
 }
 
 /**
@@ -151,7 +151,7 @@ bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes);
  * overhead and, if known, the underlay.
  *
  * @param this			tunnel
- * @param sa			SA; copied
+ * @param sa			SA copy with its settings; adopted
  */
 void vti_tunnel_add_sa(vti_tunnel_t *this, vti_sa_t *sa);
 

@@ -47,6 +47,9 @@ struct private_vti_tunnels_t {
 	/** seconds a dynamic device waits for a successor of its spoke */
 	uint32_t successor_wait;
 
+	/** gives the settings of a tunnel */
+	vti_resolver_t resolve;
+
 	/** the tunnels, by kind and key, SA, name, endpoints and spoke */
 	vti_tunnel_index_t *index;
 
@@ -93,6 +96,7 @@ vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 
 	INIT(clone,
 		.id = sa->id,
+		.kind = sa->kind,
 		.key = sa->key,
 		.dynamic = sa->dynamic,
 		.local = sa->local->clone(sa->local),
@@ -100,7 +104,7 @@ vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 		.conn = strdup(sa->conn),
 		.child = strdup(sa->child),
 		.peer = strdup(sa->peer ?: ""),
-		.cfg = vti_config_clone(sa->cfg),
+		.cfg = sa->cfg ? vti_config_clone(sa->cfg) : NULL,
 		.remote_ts = sa->remote_ts->clone_offset(sa->remote_ts,
 											offsetof(vti_prefix_t, clone)),
 		.overhead = sa->overhead,
@@ -437,7 +441,7 @@ static vti_tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 	vti_tunnel_t *tunnel, *other;
 	claim_t claim;
 
-	tunnel = this->index->get_by_key(this->index, sa->cfg->kind, sa->key);
+	tunnel = this->index->get_by_key(this->index, sa->kind, sa->key);
 	if (!tunnel)
 	{
 		tunnel = this->index->get_spoke(this->index, sa);
@@ -491,7 +495,8 @@ static vti_tunnel_t *claim_tunnel(private_vti_tunnels_t *this, vti_sa_t *sa,
 }
 
 /**
- * Record an SA as holding a tunnel's key; the newest SA sets the overhead.
+ * Record an SA copy of the table's as holding a tunnel's key; the newest
+ * SA sets the overhead.
  */
 static void add_sa(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 				   vti_sa_t *sa)
@@ -512,7 +517,8 @@ static vti_sa_t *drop_sa(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 
 /**
  * Bring up the device of a tunnel whose first SA arrives. On failure the
- * SA leaves it again, and a tunnel made for it is forgotten.
+ * SA leaves it again, back to the caller, and a tunnel made for it is
+ * forgotten.
  */
 static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_t *sa)
@@ -520,7 +526,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	add_sa(this, tunnel, sa);
 	if (!tunnel_apply(this, tunnel, TRUE))
 	{
-		vti_sa_destroy(drop_sa(this, tunnel, sa->id));
+		drop_sa(this, tunnel, sa->id);
 		if (tunnel->dynamic)
 		{	/* a spoke's device left down would serve nobody */
 			tunnel_remove(this, tunnel);
@@ -570,7 +576,8 @@ static void another_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 }
 
 /**
- * Give an SA its device if it can have one now; FALSE if not.
+ * Give an SA copy of the table's its device if it can have one now, which
+ * then holds the copy; FALSE if not, and the copy stays the caller's.
  */
 static bool place_sa(private_vti_tunnels_t *this, vti_sa_t *sa, bool quiet)
 {
@@ -591,13 +598,13 @@ static bool place_sa(private_vti_tunnels_t *this, vti_sa_t *sa, bool quiet)
 }
 
 /**
- * Remember an SA that has no device for now.
+ * Remember an SA copy of the table's that has no device for now.
  */
 static void wait_for_device(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	vti_sa_t *old;
 
-	old = this->waiting->put(this->waiting, num_key(sa->id), vti_sa_clone(sa));
+	old = this->waiting->put(this->waiting, num_key(sa->id), sa);
 	if (old)
 	{
 		vti_sa_destroy(old);
@@ -634,7 +641,6 @@ static void place_waiting(private_vti_tunnels_t *this)
 			DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' has its VTI now",
 				 sa->child, sa->id, sa->conn);
 			this->waiting->remove(this->waiting, (void*)id);
-			vti_sa_destroy(sa);
 		}
 	}
 	array_destroy(ids);
@@ -649,14 +655,38 @@ static bool is_known(private_vti_tunnels_t *this, uint32_t id)
 		   this->waiting->get(this->waiting, num_key(id));
 }
 
+/**
+ * Give an SA copy the current settings of its device; the one place that
+ * resolves them.
+ */
+static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
+{
+	vti_config_destroy(sa->cfg);
+	sa->cfg = this->resolve(sa->conn, sa->child, sa->kind, sa->key);
+}
+
+/**
+ * The table's own copy of an SA from an event, with its settings.
+ */
+static vti_sa_t *keep_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
+{
+	sa = vti_sa_clone(sa);
+	resolve_sa(this, sa);
+	return sa;
+}
+
 METHOD(vti_tunnels_t, sa_up, void,
 	private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	this->mutex->lock(this->mutex);
 	this->changes++;
-	if (!is_known(this, sa->id) && !place_sa(this, sa, FALSE))
+	if (!is_known(this, sa->id))
 	{
-		wait_for_device(this, sa);
+		sa = keep_sa(this, sa);
+		if (!place_sa(this, sa, FALSE))
+		{
+			wait_for_device(this, sa);
+		}
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -810,8 +840,8 @@ METHOD(vti_tunnels_t, sa_destroyed, void,
 }
 
 /**
- * Add a rekeyed SA's successor to its tunnel: its selectors and overhead
- * are the successor's own.
+ * Add a rekeyed SA's successor, a copy of the table's, to its tunnel: its
+ * selectors and overhead are the successor's own.
  */
 static void successor_joins(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 							uint32_t old_id, vti_sa_t *sa)
@@ -843,6 +873,7 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 		tunnel = this->index->get_by_sa(this->index, old_id);
 		was_waiting = this->waiting->get(this->waiting,
 										 num_key(old_id)) != NULL;
+		sa = keep_sa(this, sa);
 		if (tunnel && tunnel->spec.key == sa->key)
 		{
 			successor_joins(this, tunnel, old_id, sa);
@@ -1167,14 +1198,12 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel
  * keeps its name, and no two devices get the same one.
  */
 static vti_config_t *resolve_for(private_vti_tunnels_t *this,
-								 vti_tunnel_t *tunnel,
-								 vti_config_t *(*resolve)(char*, char*,
-												vti_kind_t, uint32_t))
+								 vti_tunnel_t *tunnel)
 {
 	vti_config_t *cfg;
 	vti_tunnel_t *other;
 
-	cfg = resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
+	cfg = this->resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
 				  tunnel->spec.key);
 	if (streq(cfg->name, name_of(tunnel)))
 	{
@@ -1197,23 +1226,8 @@ static vti_config_t *resolve_for(private_vti_tunnels_t *this,
 	return cfg;
 }
 
-/**
- * Give an SA the current settings.
- */
-static void resolve_sa(vti_sa_t *sa,
-					   vti_config_t *(*resolve)(char*, char*, vti_kind_t,
-												uint32_t))
-{
-	vti_kind_t kind = sa->cfg->kind;
-
-	vti_config_destroy(sa->cfg);
-	sa->cfg = resolve(sa->conn, sa->child, kind, sa->key);
-}
-
 METHOD(vti_tunnels_t, reconfigure, void,
-	private_vti_tunnels_t *this,
-	vti_config_t *(*resolve)(char *conn, char *child, vti_kind_t kind,
-							 uint32_t key))
+	private_vti_tunnels_t *this)
 {
 	enumerator_t *enumerator;
 	vti_tunnel_t *tunnel;
@@ -1229,15 +1243,15 @@ METHOD(vti_tunnels_t, reconfigure, void,
 		for (i = 0; i < sa_count(tunnel); i++)
 		{
 			array_get(tunnel->sas, i, &sa);
-			resolve_sa(sa, resolve);
+			resolve_sa(this, sa);
 		}
-		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel, resolve));
+		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel));
 	}
 	array_destroy(all);
 	enumerator = this->waiting->create_enumerator(this->waiting);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
 	{
-		resolve_sa(sa, resolve);
+		resolve_sa(this, sa);
 	}
 	enumerator->destroy(enumerator);
 	place_waiting(this);
@@ -1454,7 +1468,8 @@ METHOD(vti_tunnels_t, destroy, void,
 /*
  * Described in header
  */
-vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
+vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait,
+								  vti_resolver_t resolve)
 {
 	private_vti_tunnels_t *this;
 
@@ -1478,6 +1493,7 @@ vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait)
 		},
 		.link = link,
 		.successor_wait = successor_wait,
+		.resolve = resolve,
 		.index = vti_tunnel_index_create(),
 		.waiting = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 8),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),

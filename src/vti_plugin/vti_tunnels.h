@@ -26,7 +26,10 @@ struct vti_sa_t {
 	/** unique ID of the CHILD_SA */
 	uint32_t id;
 
-	/** VTI key derived from its marks */
+	/** kind of its device */
+	vti_kind_t kind;
+
+	/** VTI key derived from its marks, or the if_id of an XFRM interface */
 	uint32_t key;
 
 	/** whether the key was allocated for this SA alone (%unique) */
@@ -48,7 +51,8 @@ struct vti_sa_t {
 	 *  dynamic tunnel serves */
 	char *peer;
 
-	/** settings of its VTI */
+	/** settings of its device: NULL in an event, resolved by the table
+	 *  for the copies it keeps */
 	vti_config_t *cfg;
 
 	/** its remote traffic selectors, vti_prefix_t* */
@@ -134,8 +138,24 @@ struct vti_tunnel_status_t {
 void vti_tunnel_status_destroy(vti_tunnel_status_t *status);
 
 /**
+ * Gives the current settings of a tunnel, as vti_config_resolve() does.
+ *
+ * @param conn			connection name
+ * @param child			CHILD_SA name
+ * @param kind			kind of the device
+ * @param key			VTI key or if_id
+ * @return				settings, free with vti_config_destroy()
+ */
+typedef vti_config_t *(*vti_resolver_t)(char *conn, char *child,
+										vti_kind_t kind, uint32_t key);
+
+/**
  * The table of VTIs: decides what each device should be from the CHILD_SAs
  * that hold its key, and tells the link driver.
+ *
+ * The table alone resolves settings, with the resolver it was made with:
+ * for every SA it keeps, when the SA arrives, and for everything on
+ * reconfigure().
  *
  * A device is up while at least one installed CHILD_SA holds its key. An
  * SA that cannot have its device now (its key, endpoints or name are in
@@ -148,7 +168,7 @@ struct vti_tunnels_t {
 	/**
 	 * A CHILD_SA with a valid key was installed.
 	 *
-	 * @param sa		the SA; borrowed for the call, settings included
+	 * @param sa		the SA, without settings; borrowed for the call
 	 */
 	void (*sa_up)(vti_tunnels_t *this, vti_sa_t *sa);
 
@@ -182,7 +202,8 @@ struct vti_tunnels_t {
 	 * two new SAs; the loser is destroyed too.
 	 *
 	 * @param old_id	unique ID of the replaced CHILD_SA
-	 * @param sa		its successor; borrowed for the call
+	 * @param sa		its successor, without settings; borrowed for the
+	 *					call
 	 */
 	void (*sa_rekeyed)(vti_tunnels_t *this, uint32_t old_id, vti_sa_t *sa);
 
@@ -200,15 +221,11 @@ struct vti_tunnels_t {
 					  host_t *local, host_t *remote);
 
 	/**
-	 * Apply changed settings to every tunnel, under the rules sa_up()
-	 * keeps (a name in use stays with its tunnel).
-	 *
-	 * @param resolve	gives the current settings of a tunnel
+	 * Resolve the settings of every tunnel and SA anew and apply what
+	 * changed, under the rules sa_up() keeps (a name in use stays with its
+	 * tunnel).
 	 */
-	void (*reconfigure)(vti_tunnels_t *this,
-						vti_config_t *(*resolve)(char *conn, char *child,
-												 vti_kind_t kind,
-												 uint32_t key));
+	void (*reconfigure)(vti_tunnels_t *this);
 
 	/**
 	 * Repair drift: restore the devices of tunnels with SAs, remove dynamic
@@ -282,8 +299,10 @@ struct vti_tunnels_t {
  * @param successor_wait	seconds a dynamic (%unique) device waits, down,
  *						for a successor of its spoke before it is removed;
  *						0 removes it with its last SA
+ * @param resolve		gives the settings of a tunnel (vti_config_resolve)
  * @return				table
  */
-vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait);
+vti_tunnels_t *vti_tunnels_create(vti_link_t *link, uint32_t successor_wait,
+								  vti_resolver_t resolve);
 
 #endif /** VTI_TUNNELS_H_ @}*/

@@ -291,11 +291,9 @@ METHOD(vti_tunnels_t, ike_moved, void,
 }
 
 METHOD(vti_tunnels_t, reconfigure, void,
-	private_vti_worker_t *this,
-	vti_config_t *(*resolve)(char *conn, char *child, vti_kind_t kind,
-							 uint32_t key))
+	private_vti_worker_t *this)
 {
-	this->table->reconfigure(this->table, resolve);
+	this->table->reconfigure(this->table);
 }
 
 METHOD(vti_tunnels_t, reconcile, void,

@@ -38,8 +38,6 @@ typedef struct {
 	host_t *local, *remote, *moved;
 	/** the peer, for a spoke */
 	char peer[32];
-	/** its settings, resolved once: the listener's work, not the table's */
-	vti_config_t *cfg;
 } bench_tunnel_t;
 
 /** the table under test */
@@ -80,6 +78,7 @@ static void send_sa(bench_tunnel_t *t, uint32_t old, host_t *local)
 {
 	vti_sa_t sa = {
 		.id = t->id,
+		.kind = VTI_KIND_VTI,
 		.key = t->key,
 		.dynamic = t->dynamic,
 		.local = local,
@@ -87,7 +86,6 @@ static void send_sa(bench_tunnel_t *t, uint32_t old, host_t *local)
 		.conn = "bench",
 		.child = "bench",
 		.peer = t->peer,
-		.cfg = t->cfg,
 		.remote_ts = no_ts,
 	};
 
@@ -171,8 +169,6 @@ static void make_tunnels(void)
 		snprintf(buf, sizeof(buf), "10.2.%d.%d", i / 250, i % 250 + 1);
 		all[i].remote = host_create_from_string(buf, 500);
 		snprintf(all[i].peer, sizeof(all[i].peer), "spoke-%d", i);
-		all[i].cfg = vti_config_resolve("bench", "bench", VTI_KIND_VTI,
-										all[i].key);
 	}
 }
 
@@ -188,7 +184,6 @@ static void free_tunnels(void)
 		all[i].local->destroy(all[i].local);
 		all[i].moved->destroy(all[i].moved);
 		all[i].remote->destroy(all[i].remote);
-		vti_config_destroy(all[i].cfg);
 	}
 	free(all);
 }
@@ -220,8 +215,9 @@ int main(int argc, char *argv[])
 	library_init(NULL, "vti-bench");
 	dbg_default_set_level(LEVEL_SILENT);
 	mock = mock_link_create();
-	/* spokes' devices wait for a successor, as on a hub */
-	tunnels = vti_tunnels_create(&mock->link, 60);
+	/* spokes' devices wait for a successor, as on a hub; the table resolves
+	 * the settings of every SA it keeps */
+	tunnels = vti_tunnels_create(&mock->link, 60, vti_config_resolve);
 	no_ts = linked_list_create();
 	make_tunnels();
 

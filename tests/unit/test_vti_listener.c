@@ -88,15 +88,17 @@ static char *print_prefixes(linked_list_t *list, char *buf, size_t len)
 	return buf;
 }
 
-/** Print what the table learns of an SA */
+/** Print what the table learns of an SA: all but its settings */
 static void record_sa(char *what, vti_sa_t *sa)
 {
 	char ts[256];
 
-	record("%s %u key %u%s %H %H %s/%s peer %s name %s ts [%s] underlay '%s' "
+	/* the table resolves the settings, the listener sends none */
+	assert_null(sa->cfg);
+	record("%s %u key %u%s %H %H %s/%s peer %s kind %s ts [%s] underlay '%s' "
 		   "overhead %u/%u", what, sa->id, sa->key,
 		   sa->dynamic ? " dynamic" : "", sa->local, sa->remote, sa->conn,
-		   sa->child, sa->peer, sa->cfg->name,
+		   sa->child, sa->peer, vti_kind_name(sa->kind),
 		   print_prefixes(sa->remote_ts, ts, sizeof(ts)), sa->underlay,
 		   sa->overhead.fixed, sa->overhead.block);
 }
@@ -610,7 +612,7 @@ static char *plain_overhead(char *buf, size_t len)
 }
 
 /** Equal marks in and out give the key; the SA reaches the table with
- *  its endpoints, names, peer, settings, selectors and underlay, after
+ *  its endpoints, names, peer, kind, selectors and underlay, after
  *  its policies were queued for the check */
 static void test_key_from_marks(void **state)
 {
@@ -620,7 +622,7 @@ static void test_key_from_marks(void **state)
 	child_updown(f, adopt(keyed(7)), TRUE);
 	expect("check 7 key 42");
 	snprintf(line, sizeof(line), "up 7 key 42 10.9.0.1 10.9.0.2 site/net "
-			 "peer peer.example name vti42 ts [10.1.0.0/16] underlay '' "
+			 "peer peer.example kind vti ts [10.1.0.0/16] underlay '' "
 			 "overhead %s", plain_overhead(o, sizeof(o)));
 	expect(line);
 	expect_nothing();
@@ -637,7 +639,7 @@ static void test_unique(void **state)
 								mark(1000), "10.1.0.0/16")), TRUE);
 	expect("check 7 key 1000");
 	snprintf(line, sizeof(line), "up 7 key 1000 dynamic 10.9.0.1 10.9.0.2 "
-			 "site/net peer peer.example name vti1000 ts [10.1.0.0/16] "
+			 "site/net peer peer.example kind vti ts [10.1.0.0/16] "
 			 "underlay '' overhead %s", plain_overhead(o, sizeof(o)));
 	expect(line);
 }
@@ -684,7 +686,7 @@ static void test_if_id(void **state)
 
 	child_updown(f, adopt(if_id_child(7, 7, 7)), TRUE);
 	snprintf(line, sizeof(line), "up 7 key 7 10.9.0.1 10.9.0.2 site/net "
-			 "peer peer.example name xfrm7 ts [10.1.0.0/16] underlay '' "
+			 "peer peer.example kind xfrm ts [10.1.0.0/16] underlay '' "
 			 "overhead %s", plain_overhead(o, sizeof(o)));
 	expect(line);
 	expect_nothing();
@@ -727,7 +729,7 @@ static void test_selectors(void **state)
 		   "192.168.0.0/24: it is not inside the child's remote_ts "
 		   "(10.0.0.0/8); narrow the peer's local_ts or widen remote_ts");
 	snprintf(line, sizeof(line), "up 7 key 42 10.9.0.1 10.9.0.2 site/net "
-			 "peer peer.example name vti42 ts [10.1.0.0/16 10.2.0.1/32 "
+			 "peer peer.example kind vti ts [10.1.0.0/16 10.2.0.1/32 "
 			 "10.2.0.2/32] underlay '' overhead %s",
 			 plain_overhead(o, sizeof(o)));
 	expect(line);
@@ -745,7 +747,7 @@ static void test_child_rekey(void **state)
 
 	assert_true(l->child_rekey(l, &f->ike->public, old, new));
 	snprintf(line, sizeof(line), "rekeyed 7 -> 8 key 42 10.9.0.1 10.9.0.2 "
-			 "site/net peer peer.example name vti42 ts [10.1.0.0/16] "
+			 "site/net peer peer.example kind vti ts [10.1.0.0/16] "
 			 "underlay '' overhead %s", plain_overhead(o, sizeof(o)));
 	expect(line);
 	new = adopt(child(9, cfg(none, "10.0.0.0/8"), none, none, "10.1.0.0/16"));
@@ -842,7 +844,7 @@ static void test_hook_stats(void **state)
 	assert_int_equal(f->stats->get_count(f->stats), 3);
 	expect("check 7 key 42");
 	snprintf(line, sizeof(line), "up 7 key 42 10.9.0.1 10.9.0.2 site/net "
-			 "peer peer.example name vti42 ts [10.1.0.0/16] underlay '' "
+			 "peer peer.example kind vti ts [10.1.0.0/16] underlay '' "
 			 "overhead %s", plain_overhead(o, sizeof(o)));
 	expect(line);
 }

@@ -38,7 +38,8 @@ static void test_status_file(void **state)
 {
 	char path[] = "/tmp/vti-status-test.XXXXXX", *text;
 	mock_link_t *link = mock_link_create();
-	vti_tunnels_t *tunnels = vti_tunnels_create(&link->link, 0);
+	vti_tunnels_t *tunnels = vti_tunnels_create(&link->link, 0,
+												vti_config_resolve);
 	vti_hook_stats_t *stats = vti_hook_stats_create();
 	vti_status_t *status;
 	host_t *a, *b;
@@ -53,9 +54,8 @@ static void test_status_file(void **state)
 	a = host_create_from_string("10.9.0.1", 500);
 	b = host_create_from_string("10.9.0.2", 500);
 	sa = (vti_sa_t){
-		.id = 3, .key = 15, .local = a, .remote = b,
+		.id = 3, .kind = VTI_KIND_VTI, .key = 15, .local = a, .remote = b,
 		.conn = "site", .child = "net", .peer = "peer",
-		.cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15),
 		.remote_ts = linked_list_create(),
 	};
 	start = stats->start(stats);
@@ -91,7 +91,6 @@ static void test_status_file(void **state)
 	stats->destroy(stats);
 	tunnels->destroy(tunnels);
 	link->link.destroy(&link->link);
-	vti_config_destroy(sa.cfg);
 	sa.remote_ts->destroy(sa.remote_ts);
 	a->destroy(a);
 	b->destroy(b);

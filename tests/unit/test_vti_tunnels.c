@@ -16,6 +16,18 @@
 #include "mock_link.h"
 
 /**
+ * Settings a test gave one kind and key.
+ */
+typedef struct {
+	/** kind of the device */
+	vti_kind_t kind;
+	/** VTI key or if_id */
+	uint32_t key;
+	/** the settings */
+	vti_config_t *cfg;
+} given_t;
+
+/**
  * What each test works with.
  */
 typedef struct {
@@ -25,26 +37,68 @@ typedef struct {
 	vti_tunnels_t *tunnels;
 	/** hosts, by name */
 	host_t *a, *b, *c, *a2;
-	/** settings handed out with SAs, freed at teardown */
-	linked_list_t *cfgs;
+	/** settings the test gave keys, given_t*, newest first; the table's
+	 *  resolver finds them before it asks resolve */
+	linked_list_t *given;
+	/** what the table's resolver asks for keys without given settings,
+	 *  vti_config_resolve() unless a test reloads other settings */
+	vti_resolver_t resolve;
 	/** remote traffic selectors of the SAs, lists of strings */
 	linked_list_t *ts;
 } fixture_t;
 
-/** the fixture of the running test, for sa() */
+/** the fixture of the running test, for sa() and the resolver */
 static fixture_t *current;
+
+/** Free settings given to a key */
+static void given_destroy(given_t *given)
+{
+	vti_config_destroy(given->cfg);
+	free(given);
+}
+
+/** The table's resolver: settings the test gave the kind and key, else
+ *  what the test's resolve gives */
+static vti_config_t *test_resolve(char *conn, char *child, vti_kind_t kind,
+								  uint32_t key)
+{
+	enumerator_t *enumerator;
+	vti_config_t *cfg = NULL;
+	given_t *given;
+
+	enumerator = current->given->create_enumerator(current->given);
+	while (!cfg && enumerator->enumerate(enumerator, &given))
+	{
+		if (given->kind == kind && given->key == key)
+		{
+			cfg = vti_config_clone(given->cfg);
+		}
+	}
+	enumerator->destroy(enumerator);
+	return cfg ?: current->resolve(conn, child, kind, key);
+}
+
+/** Reload the settings: those given to keys are gone, resolve gives all */
+static void reload(fixture_t *f, vti_resolver_t resolve)
+{
+	f->given->destroy_function(f->given, (void*)given_destroy);
+	f->given = linked_list_create();
+	f->resolve = resolve;
+	f->tunnels->reconfigure(f->tunnels);
+}
 
 static int setup(void **state)
 {
 	fixture_t *f = calloc(1, sizeof(*f));
 
 	f->link = mock_link_create();
-	f->tunnels = vti_tunnels_create(&f->link->link, 0);
+	f->tunnels = vti_tunnels_create(&f->link->link, 0, test_resolve);
+	f->resolve = vti_config_resolve;
+	f->given = linked_list_create();
 	f->a = host_create_from_string("10.9.0.1", 500);
 	f->b = host_create_from_string("10.9.0.2", 500);
 	f->c = host_create_from_string("10.9.0.3", 500);
 	f->a2 = host_create_from_string("10.9.1.1", 4500);
-	f->cfgs = linked_list_create();
 	f->ts = linked_list_create();
 	current = f;
 	*state = f;
@@ -80,7 +134,7 @@ static int teardown(void **state)
 	f->b->destroy(f->b);
 	f->c->destroy(f->c);
 	f->a2->destroy(f->a2);
-	f->cfgs->destroy_function(f->cfgs, (void*)vti_config_destroy);
+	f->given->destroy_function(f->given, (void*)given_destroy);
 	f->ts->destroy_function(f->ts, free_prefixes);
 	free(f);
 	return 0;
@@ -95,23 +149,13 @@ static linked_list_t *empty_ts(void)
 	return list;
 }
 
-/** Default settings for a key, freed at teardown */
-static vti_config_t *settings_for(uint32_t key)
-{
-	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
-
-	current->cfgs->insert_last(current->cfgs, cfg);
-	return cfg;
-}
-
-/** An SA between two hosts */
+/** An SA between two hosts, with a VTI; the table resolves its settings */
 static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 {
 	return (vti_sa_t){
-		.id = id, .key = key,
+		.id = id, .kind = VTI_KIND_VTI, .key = key,
 		.local = local, .remote = remote,
 		.conn = "net", .child = "net", .peer = "peer",
-		.cfg = settings_for(key),
 		.remote_ts = empty_ts(),
 	};
 }
@@ -489,11 +533,8 @@ static vti_sa_t xfrm_sa(uint32_t id, uint32_t if_id, host_t *local,
 						host_t *remote)
 {
 	vti_sa_t s = sa(id, if_id, local, remote);
-	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_XFRM,
-										   if_id);
 
-	current->cfgs->insert_last(current->cfgs, cfg);
-	s.cfg = cfg;
+	s.kind = VTI_KIND_XFRM;
 	return s;
 }
 
@@ -625,7 +666,21 @@ static void test_duplicate_event(void **state)
 	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net");
 }
 
-/** An SA with its own settings and remote traffic selectors */
+/** Give the kind and key of an SA settings of their own, until a reload;
+ *  freed at teardown */
+static void give(vti_sa_t *s, vti_config_t *cfg)
+{
+	given_t *given;
+
+	INIT(given,
+		.kind = s->kind,
+		.key = s->key,
+		.cfg = cfg,
+	);
+	current->given->insert_first(current->given, given);
+}
+
+/** An SA whose key has settings of its own, and remote traffic selectors */
 static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 {
 	linked_list_t *list = linked_list_create();
@@ -634,8 +689,7 @@ static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 	{
 		list->insert_last(list, prefix(ts));
 	}
-	current->cfgs->insert_last(current->cfgs, cfg);
-	s.cfg = cfg;
+	give(&s, cfg);
 	/* freed at teardown along with the settings */
 	current->ts->insert_last(current->ts, list);
 	s.remote_ts = list;
@@ -779,9 +833,9 @@ static void test_reconfigure(void **state)
 
 	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->reconfigure(f->tunnels, vti_config_resolve);
+	reload(f, vti_config_resolve);
 	expect_no_call(f);
-	f->tunnels->reconfigure(f->tunnels, renamed);
+	reload(f, renamed);
 	expect_call(f, "remove vti15");
 	expect_call(f, "set ipsec15 up key 15 10.9.0.1 10.9.0.2 net/net");
 }
@@ -821,7 +875,7 @@ static void test_reconfigure_name_taken(void **state)
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	up(f, sa(2, 16, f->a, f->c));
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
-	f->tunnels->reconfigure(f->tunnels, same_name);
+	reload(f, same_name);
 	while ((call = f->link->next_call(f->link)))
 	{
 		removed += strpfx(call, "remove vti1");
@@ -830,8 +884,79 @@ static void test_reconfigure_name_taken(void **state)
 	}
 	assert_int_equal(removed, 1);
 	assert_int_equal(set, 1);
-	f->tunnels->reconfigure(f->tunnels, same_name);
+	reload(f, same_name);
 	expect_no_call(f);
+}
+
+/** What the table last asked its resolver for, and how often */
+static struct {
+	char conn[16], child[16];
+	vti_kind_t kind;
+	uint32_t key;
+	int calls;
+} asked;
+
+/** A resolver that notes what it is asked */
+static vti_config_t *noting(char *conn, char *child, vti_kind_t kind,
+							uint32_t key)
+{
+	snprintf(asked.conn, sizeof(asked.conn), "%s", conn);
+	snprintf(asked.child, sizeof(asked.child), "%s", child);
+	asked.kind = kind;
+	asked.key = key;
+	asked.calls++;
+	return vti_config_resolve(conn, child, kind, key);
+}
+
+/** The table resolves the settings of the SAs it keeps itself, with the
+ *  resolver it was made with, by connection, child, kind and key: once per
+ *  SA, on up or for a rekey's successor, and not for an SA it knows */
+static void test_resolves_sa_settings(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t x = xfrm_sa(1, 7, f->a, f->b);
+
+	memset(&asked, 0, sizeof(asked));
+	f->resolve = noting;
+	x.conn = "site";
+	up(f, x);
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any site/net");
+	assert_string_equal(asked.conn, "site");
+	assert_string_equal(asked.child, "net");
+	assert_int_equal(asked.kind, VTI_KIND_XFRM);
+	assert_int_equal(asked.key, 7);
+	assert_int_equal(asked.calls, 1);
+	up(f, x);
+	assert_int_equal(asked.calls, 1);
+	x.id = 2;
+	rekey(f, 1, x);
+	expect_no_call(f);
+	assert_int_equal(asked.calls, 2);
+	up(f, sa(3, 15, f->a, f->c));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+	assert_string_equal(asked.conn, "net");
+	assert_int_equal(asked.kind, VTI_KIND_VTI);
+	assert_int_equal(asked.key, 15);
+	assert_int_equal(asked.calls, 3);
+}
+
+/** A reload resolves waiting SAs anew too: an SA waiting for a name that
+ *  its new settings no longer ask for gets its new name */
+static void test_reload_waiting(void **state)
+{
+	fixture_t *f = *state;
+
+	f->resolve = same_name;
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
+	up(f, sa(2, 16, f->a, f->c));
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	reload(f, vti_config_resolve);
+	expect_call(f, "remove tun0");
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
 }
 
 /** A %unique mark equal to another connection's fixed key never takes
@@ -865,7 +990,7 @@ static void test_unique_meets_fixed(void **state)
 static vti_tunnels_t *waiting_table(fixture_t *f, uint32_t seconds)
 {
 	f->tunnels->destroy(f->tunnels);
-	f->tunnels = vti_tunnels_create(&f->link->link, seconds);
+	f->tunnels = vti_tunnels_create(&f->link->link, seconds, test_resolve);
 	return f->tunnels;
 }
 
@@ -1005,11 +1130,11 @@ static void test_shared_reload(void **state)
 	up(f, sa_with(sa(2, 42, f->a, f->c), shared_settings(42), "10.1.2.0/24"));
 	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.1.0/24 "
 				"10.1.2.0/24");
-	f->tunnels->reconfigure(f->tunnels, peer_remote);
+	reload(f, peer_remote);
 	expect_call(f, "set vti42 up key 42 10.9.0.1 10.9.0.3 net/net "
 				"10.1.2.0/24");
 	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
-	f->tunnels->reconfigure(f->tunnels, any_remote);
+	reload(f, any_remote);
 	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.2.0/24");
 	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net 10.1.2.0/24 "
 				"10.1.1.0/24");
@@ -1022,9 +1147,13 @@ static void test_shared_dynamic(void **state)
 	fixture_t *f = *state;
 	vti_sa_t s1 = spoke_sa(1, 1, f->a, f->b, "b");
 	vti_sa_t s2 = spoke_sa(2, 2, f->a, f->c, "c");
+	vti_config_t *cfg1 = vti_config_resolve("net", "net", VTI_KIND_VTI, 1);
+	vti_config_t *cfg2 = vti_config_resolve("net", "net", VTI_KIND_VTI, 2);
 
-	s1.cfg->remote = VTI_REMOTE_ANY;
-	s2.cfg->remote = VTI_REMOTE_ANY;
+	cfg1->remote = VTI_REMOTE_ANY;
+	cfg2->remote = VTI_REMOTE_ANY;
+	give(&s1, cfg1);
+	give(&s2, cfg2);
 	up(f, s1);
 	expect_call(f, "set vti1 up key 1 10.9.0.1 10.9.0.2 net/net");
 	up(f, s2);
@@ -1110,7 +1239,7 @@ static void test_index_after_rename(void **state)
 
 	up(f, sa(1, 15, f->a, f->b));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
-	f->tunnels->reconfigure(f->tunnels, renamed);
+	reload(f, renamed);
 	expect_call(f, "remove vti15");
 	expect_call(f, "set ipsec15 up key 15 10.9.0.1 10.9.0.2 net/net");
 	assert_true(vti_config_expand_name("vti15", 16, cfg->name));
@@ -1253,7 +1382,7 @@ static void test_index_after_reshare(void **state)
 	expect_no_call(f);
 	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
 	f->tunnels->sa_down(f->tunnels, 3);
-	f->tunnels->reconfigure(f->tunnels, peer_remote);
+	reload(f, peer_remote);
 	expect_call(f, "set vti42 up key 42 10.9.0.1 10.9.0.3 net/net "
 				"10.1.2.0/24");
 	up(f, sa(4, 44, f->a, f->c));
@@ -1269,12 +1398,14 @@ static void test_xfrm_name_taken(void **state)
 {
 	fixture_t *f = *state;
 	vti_config_t *vti = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	vti_config_t *xfrm = vti_config_resolve("net", "net", VTI_KIND_XFRM, 7);
 	vti_sa_t x = xfrm_sa(2, 7, f->a, f->b);
 
 	assert_true(vti_config_expand_name("tun0", 15, vti->name));
 	up(f, sa_with(sa(1, 15, f->a, f->b), vti, NULL));
 	expect_call(f, "set tun0 up key 15 10.9.0.1 10.9.0.2 net/net");
-	assert_true(vti_config_expand_name("tun0", 7, x.cfg->name));
+	assert_true(vti_config_expand_name("tun0", 7, xfrm->name));
+	give(&x, xfrm);
 	up(f, x);
 	expect_no_call(f);
 	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
@@ -1387,6 +1518,10 @@ int main(void)
 										teardown),
 		cmocka_unit_test_setup_teardown(test_xfrm_name_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xfrm_spoke_beside_vti, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_resolves_sa_settings, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_reload_waiting, setup,
 										teardown),
 	};
 	int failed;

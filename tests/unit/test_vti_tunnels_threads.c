@@ -116,7 +116,7 @@ static void send_rename(vti_tunnels_t *tunnels, key_state_t *k)
 	__atomic_store_n(&schemes[k->key],
 					 !__atomic_load_n(&schemes[k->key], __ATOMIC_RELAXED),
 					 __ATOMIC_RELAXED);
-	tunnels->reconfigure(tunnels, resolve);
+	tunnels->reconfigure(tunnels);
 }
 
 /**
@@ -217,6 +217,7 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 {
 	vti_sa_t sa = {
 		.id = id,
+		.kind = VTI_KIND_VTI,
 		.key = k->key,
 		.dynamic = k->dynamic,
 		.local = k->local[k->pair],
@@ -224,7 +225,6 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 		.conn = "net",
 		.child = "net",
 		.peer = k->peer,
-		.cfg = resolve("net", "net", VTI_KIND_VTI, k->key),
 		.remote_ts = w->ts,
 	};
 
@@ -236,7 +236,6 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 	{
 		w->tunnels->sa_up(w->tunnels, &sa);
 	}
-	vti_config_destroy(sa.cfg);
 }
 
 /**
@@ -374,7 +373,7 @@ static void send_event(worker_t *w, key_state_t *k, bool may_move)
 		case 9:
 			if ((r >> 16) % 20 == 0)
 			{
-				w->tunnels->reconfigure(w->tunnels, resolve);
+				w->tunnels->reconfigure(w->tunnels);
 			}
 			else if ((r >> 16) % 20 == 2 && k->renames && k->count)
 			{
@@ -497,7 +496,7 @@ static int setup(void **state)
 	memset(schemes, 0, sizeof(schemes));
 	f->mock = mock_link_create();
 	/* %unique devices go with their last SA */
-	f->tunnels = vti_tunnels_create(&f->mock->link, 0);
+	f->tunnels = vti_tunnels_create(&f->mock->link, 0, resolve);
 	for (t = 0; t < THREADS; t++)
 	{
 		w = &f->workers[t];

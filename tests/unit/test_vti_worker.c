@@ -65,8 +65,8 @@ static void rec_sa_destroyed(vti_tunnels_t *t, uint32_t id)
 
 static void rec_sa_rekeyed(vti_tunnels_t *t, uint32_t old_id, vti_sa_t *sa)
 {
-	record((recorder_t*)t, "rekeyed %u %u on '%s'", old_id, sa->id,
-		   sa->underlay);
+	record((recorder_t*)t, "rekeyed %u %u %s on '%s'", old_id, sa->id,
+		   vti_kind_name(sa->kind), sa->underlay);
 }
 
 static void rec_ike_moved(vti_tunnels_t *t, vti_sa_move_t *moves,
@@ -130,25 +130,21 @@ static void test_order_and_drain(void **state)
 	for (i = 1; i <= 100; i++)
 	{
 		sa = (vti_sa_t){
-			.id = i, .key = 15, .local = a, .remote = b,
-			.conn = conn, .child = conn, .peer = conn,
-			.cfg = vti_config_resolve(conn, conn, VTI_KIND_VTI, 15),
+			.id = i, .kind = VTI_KIND_VTI, .key = 15, .local = a,
+			.remote = b, .conn = conn, .child = conn, .peer = conn,
 			.remote_ts = linked_list_create(),
 		};
 		worker->sa_up(worker, &sa);
 		/* the caller's memory is gone once the hook returned */
-		vti_config_destroy(sa.cfg);
 		sa.remote_ts->destroy(sa.remote_ts);
 		conn[0] = 'n';
 	}
 	sa = (vti_sa_t){
-		.id = 101, .key = 15, .local = a, .remote = b,
-		.conn = conn, .child = conn, .peer = conn,
-		.cfg = vti_config_resolve(conn, conn, VTI_KIND_VTI, 15),
+		.id = 101, .kind = VTI_KIND_XFRM, .key = 15, .local = a,
+		.remote = b, .conn = conn, .child = conn, .peer = conn,
 		.remote_ts = linked_list_create(),
 	};
 	worker->sa_rekeyed(worker, 100, &sa);
-	vti_config_destroy(sa.cfg);
 	sa.remote_ts->destroy(sa.remote_ts);
 	worker->sa_destroyed(worker, 100);
 	worker->ike_moved(worker, &move, 1, b, a);
@@ -169,7 +165,7 @@ static void test_order_and_drain(void **state)
 		free(event);
 	}
 	recorder.events->remove_first(recorder.events, (void**)&event);
-	assert_string_equal(event, "rekeyed 100 101 on 'eth0'");
+	assert_string_equal(event, "rekeyed 100 101 xfrm on 'eth0'");
 	free(event);
 	recorder.events->remove_first(recorder.events, (void**)&event);
 	assert_string_equal(event, "destroyed 100");
