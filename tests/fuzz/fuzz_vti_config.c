@@ -5,11 +5,12 @@
  * libFuzzer target for the settings resolver and the name templates.
  *
  * Each line of an input is the value of one setting of charon.plugins.vti,
- * in the order of names[] below: lines 1-9 go to the global section, 10-18
- * to keys.15, 19-27 to connections.site, 28-36 to
+ * in the order of names[] below: lines 1-11 go to the global section,
+ * 12-22 to keys.15, 23-33 to connections.site, 34-44 to
  * connections.site.children.net; settings without a line stay unset. The
- * settings are resolved for the child net of site with key 15, and the
- * first line is also expanded as a name template with a few keys.
+ * settings are resolved for the child net of site with key 15, as a VTI
+ * and as an XFRM interface, and the first line is also expanded as a name
+ * template with a few keys.
  *
  * Besides the sanitizers, it checks what the resolver promises: a valid
  * interface name, an MTU that vti and vti6 devices take, list entries in a
@@ -28,7 +29,7 @@
 /** The settings an input sets, in the order of its lines */
 static char *names[] = {
 	"name", "mtu", "addresses", "routes", "table", "metric", "fail_closed",
-	"fail_closed_metric", "down_action",
+	"fail_closed_metric", "down_action", "remote", "xfrm_name",
 };
 
 /** The sections below charon.plugins.vti the lines go to, in turn */
@@ -138,7 +139,7 @@ static void check_round_trip(vti_config_t *cfg)
 						   cfg->routes == VTI_ROUTES_LIST ? routes : "none",
 						   lib->ns);
 	logged = 0;
-	again = vti_config_resolve("site", "net", 15);
+	again = vti_config_resolve("site", "net", cfg->kind, 15);
 	if (logged)
 	{
 		broken("canonical lists were refused", routes);
@@ -258,7 +259,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							   names[i % countof(names)]);
 		line = next;
 	}
-	cfg = vti_config_resolve("site", "net", 15);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
+	check_config(cfg);
+	vti_config_destroy(cfg);
+	cfg = vti_config_resolve("site", "net", VTI_KIND_XFRM, 15);
 	check_config(cfg);
 	vti_config_destroy(cfg);
 	free(input);
