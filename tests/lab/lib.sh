@@ -542,6 +542,88 @@ lab_psk_conf() {
 	} > "$file"
 }
 
+# lab_nat_pair KEY_LINE...: the initiator a (10.8.0.2, inside 10.1.0.1)
+# behind a NAT router r that masquerades it as 10.9.0.254 (iptables-legacy
+# MASQUERADE) towards the responder b (10.9.0.2, inside 10.2.0.1); charon
+# on a and b with routes = remote_ts, and a connection "nat" (IDs a and b,
+# b taking a from anywhere) with a child "net" between the inside /24s
+# whose swanctl.conf lines KEY_LINE (e.g. "mark_in = 15") say how it is
+# keyed; both loaded, a initiates, and b sees a behind the NAT on 4500.
+lab_nat_pair() {
+	command -v iptables-legacy > /dev/null ||
+		lab_fail "iptables-legacy is missing (package iptables; scripts/install-deps installs it)"
+	lab_host a r b
+	lab_link a 10.8.0.2/24 r 10.8.0.1/24
+	lab_link r 10.9.0.254/24 b 10.9.0.2/24
+	lab_ip a <<-EOF
+	addr add 10.1.0.1/32 dev lo
+	route add default via 10.8.0.1
+	EOF
+	lab_ip b <<-EOF
+	addr add 10.2.0.1/32 dev lo
+	EOF
+	lab_sysctl r net.ipv4.ip_forward 1
+	lab_in r iptables-legacy -t nat -A POSTROUTING -o eth-b -j MASQUERADE
+	lab_charon_start a "routes = remote_ts"
+	lab_charon_start b "routes = remote_ts"
+	lab__nat_conf "$LAB_RUN/a/swanctl.conf" 10.8.0.2 10.9.0.2 a b \
+		10.1.0.0/24 10.2.0.0/24 "$@"
+	lab__nat_conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 %any b a \
+		10.2.0.0/24 10.1.0.0/24 "$@"
+	lab_load_conf a "$LAB_RUN/a/swanctl.conf"
+	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+	lab_assert "a could not initiate CHILD_SA 'net' through the NAT" \
+		lab_initiate a net
+	LAB_NAT_SAS=$(lab_swanctl b --list-sas)
+	lab_log "b's SAs: $LAB_NAT_SAS"
+	[[ $LAB_NAT_SAS == *"remote 'a' @ 10.9.0.254[4500]"* ]] ||
+		lab_fail "b does not see a behind the NAT at 10.9.0.254[4500]"
+}
+
+# lab__nat_conf FILE LOCAL_ADDRS REMOTE_ADDRS ME PEER LOCAL_TS REMOTE_TS
+# KEY_LINE...: one side's swanctl.conf of lab_nat_pair.
+lab__nat_conf() {
+	local file=$1 local_addrs=$2 remote_addrs=$3 me=$4 peer=$5 lts=$6 rts=$7
+	shift 7
+	{
+		cat <<-EOF
+		connections {
+		  nat {
+		    version = 2
+		    local_addrs = $local_addrs
+		    remote_addrs = $remote_addrs
+		    proposals = aes128-sha256-modp2048
+		    local {
+		      auth = psk
+		      id = $me
+		    }
+		    remote {
+		      auth = psk
+		      id = $peer
+		    }
+		    children {
+		      net {
+		        local_ts = $lts
+		        remote_ts = $rts
+		        esp_proposals = aes128gcm16
+		EOF
+		printf '        %s\n' "$@"
+		cat <<-EOF
+		      }
+		    }
+		  }
+		}
+		secrets {
+		  ike-nat {
+		    id-1 = a
+		    id-2 = b
+		    secret = "lab-secret-0123456789"
+		  }
+		}
+		EOF
+	} > "$file"
+}
+
 # ---------------------------------------------------------------- xfrm
 
 # lab_esp_packets HOST [SRC DST]: print the number of packets the ESP

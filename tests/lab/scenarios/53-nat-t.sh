@@ -9,73 +9,8 @@
 # through them as ESP-in-UDP.
 
 lab_require_plugin
-command -v iptables-legacy > /dev/null ||
-	lab_fail "iptables-legacy is missing (package iptables; scripts/install-deps installs it)"
-
-lab_host a r b
-lab_link a 10.8.0.2/24 r 10.8.0.1/24
-lab_link r 10.9.0.254/24 b 10.9.0.2/24
-lab_ip a <<-EOF
-	addr add 10.1.0.1/32 dev lo
-	route add default via 10.8.0.1
-EOF
-lab_ip b <<-EOF
-	addr add 10.2.0.1/32 dev lo
-EOF
-lab_sysctl r net.ipv4.ip_forward 1
-lab_in r iptables-legacy -t nat -A POSTROUTING -o eth-b -j MASQUERADE
-
-lab_charon_start a "routes = remote_ts"
-lab_charon_start b "routes = remote_ts"
-
-# conf FILE LOCAL_ADDRS REMOTE_ADDRS ME PEER LOCAL_TS REMOTE_TS
-conf() {
-	cat > "$1" <<-END
-	connections {
-	  nat {
-	    version = 2
-	    local_addrs = $2
-	    remote_addrs = $3
-	    proposals = aes128-sha256-modp2048
-	    local {
-	      auth = psk
-	      id = $4
-	    }
-	    remote {
-	      auth = psk
-	      id = $5
-	    }
-	    children {
-	      net {
-	        local_ts = $6
-	        remote_ts = $7
-	        esp_proposals = aes128gcm16
-	        mark_in = 15
-	        mark_out = 15
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-nat {
-	    id-1 = a
-	    id-2 = b
-	    secret = "lab-secret-0123456789"
-	  }
-	}
-	END
-}
-conf "$LAB_RUN/a/swanctl.conf" 10.8.0.2 10.9.0.2 a b 10.1.0.0/24 10.2.0.0/24
-conf "$LAB_RUN/b/swanctl.conf" 10.9.0.2 %any b a 10.2.0.0/24 10.1.0.0/24
-lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_load_conf b "$LAB_RUN/b/swanctl.conf"
-lab_assert "a could not initiate CHILD_SA 'net' through the NAT" lab_initiate a net
-
-sas=$(lab_swanctl b --list-sas)
-lab_log "b's SAs: $sas"
-[[ $sas == *"remote 'a' @ 10.9.0.254[4500]"* ]] ||
-	lab_fail "b does not see a behind the NAT at 10.9.0.254[4500]"
-[[ $sas == *"TUNNEL-in-UDP"* ]] || lab_fail "b's CHILD_SA is not UDP encapsulated"
+lab_nat_pair "mark_in = 15" "mark_out = 15"
+[[ $LAB_NAT_SAS == *"TUNNEL-in-UDP"* ]] || lab_fail "b's CHILD_SA is not UDP encapsulated"
 
 # vti_ok HOST LOCAL REMOTE: HOST's vti15 is up between LOCAL and REMOTE
 # with keys 15 and an MTU of 1438.
