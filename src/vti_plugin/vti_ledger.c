@@ -194,13 +194,22 @@ static void want_destroy(want_t *want)
 }
 
 /**
+ * Whether two networks are the same address of the same family (host_t's
+ * ip_equals() takes 0.0.0.0 and :: for equal).
+ */
+static bool same_net(host_t *a, host_t *b)
+{
+	return chunk_equals(a->get_address(a), b->get_address(b));
+}
+
+/**
  * Whether a want is for a place.
  */
 static bool want_at(want_t *want, place_t *place)
 {
 	return want->prefixlen == place->prefixlen &&
 		   want->table == place->table && want->metric == place->metric &&
-		   want->net->ip_equals(want->net, place->net);
+		   same_net(want->net, place->net);
 }
 
 /**
@@ -230,7 +239,7 @@ static void add_want(linked_list_t *wants, host_t *net, uint8_t prefixlen,
 		found = current->blackhole == blackhole &&
 				current->prefixlen == prefixlen && current->table == table &&
 				current->metric == metric &&
-				current->net->ip_equals(current->net, net);
+				same_net(current->net, net);
 	}
 	enumerator->destroy(enumerator);
 	if (found)
@@ -751,7 +760,7 @@ static bool is_known(private_vti_ledger_t *this, vti_route_t *route)
 				place->prefixlen == route->prefixlen &&
 				place->table == route->table &&
 				place->metric == route->metric &&
-				place->net->ip_equals(place->net, route->net);
+				same_net(place->net, route->net);
 	}
 	enumerator->destroy(enumerator);
 	return found;

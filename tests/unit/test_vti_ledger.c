@@ -577,6 +577,21 @@ static void test_ipv6_metric_zero(void **state)
 	expect_no_call(f);
 }
 
+/** The default routes of both families are two places, also at one
+ *  metric (host_t's ip_equals() takes 0.0.0.0 and :: for equal) */
+static void test_default_routes_both_families(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_spec_t *s = spec(f, "vti15", "net/net", "0.0.0.0/0, ::/0", 100);
+
+	apply(f, 5, s, TRUE, TRUE);
+	expect_call(f, "install 0.0.0.0/0 dev vti15 (5) table 254 metric 100");
+	expect_call(f, "install blackhole 0.0.0.0/0 table 254 metric 4294967295");
+	expect_call(f, "install ::/0 dev vti15 (5) table 254 metric 100");
+	expect_call(f, "install blackhole ::/0 table 254 metric 4294967295");
+	expect_no_call(f);
+}
+
 /** A device the ledger never saw is withdrawn: nothing happens */
 static void test_withdraw_unknown(void **state)
 {
@@ -703,6 +718,8 @@ int main(void)
 										setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_ifindex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_routes_both_families,
+										setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_metric_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect, setup, teardown),
