@@ -542,6 +542,39 @@ lab_psk_conf() {
 	} > "$file"
 }
 
+# lab_mobike_pair KEY=VALUE...: a and b on two links (10.9.0.1 <->
+# 10.9.0.2 and 10.9.1.1 <-> 10.9.1.2, IPv4 only, so that the only other
+# path is the second link), charon on both, and lab_psk_conf's connection
+# with the child's KEY=VALUEs (e.g. mark_in=15 mark_out=15), a allowed to
+# use either of its addresses and b taking a from anywhere; both loaded.
+lab_mobike_pair() {
+	local conf_a=$LAB_RUN/a/swanctl.conf conf_b=$LAB_RUN/b/swanctl.conf h
+	lab_host a b
+	lab_link a 10.9.0.1/24 b 10.9.0.2/24
+	ip link add eth-b2 netns a type veth peer name eth-a2 netns b
+	lab_ip a <<-EOF
+	addr add 10.9.1.1/24 dev eth-b2
+	link set eth-b2 up
+	EOF
+	lab_ip b <<-EOF
+	addr add 10.9.1.2/24 dev eth-a2
+	link set eth-a2 up
+	EOF
+	for h in a b; do
+		lab_charon_start "$h"
+	done
+	lab_psk_conf "$conf_a" 10.9.0.1 10.9.0.2 "$@"
+	lab_psk_conf "$conf_b" 10.9.0.2 10.9.0.1 "$@"
+	sed -i 's/^    local_addrs = .*/    local_addrs = 10.9.0.1,10.9.1.1/' "$conf_a"
+	sed -i -e 's/^    local_addrs = .*/    local_addrs = %any/' \
+		-e 's/^    remote_addrs = .*/    remote_addrs = %any/' "$conf_b"
+	grep -q 'local_addrs = 10.9.0.1,10.9.1.1' "$conf_a" ||
+		lab_fail "could not set a's local_addrs"
+	grep -q 'remote_addrs = %any' "$conf_b" || lab_fail "could not set b's remote_addrs"
+	lab_load_conf a "$conf_a"
+	lab_load_conf b "$conf_b"
+}
+
 # lab_nat_pair KEY_LINE...: the initiator a (10.8.0.2, inside 10.1.0.1)
 # behind a NAT router r that masquerades it as 10.9.0.254 (iptables-legacy
 # MASQUERADE) towards the responder b (10.9.0.2, inside 10.2.0.1); charon

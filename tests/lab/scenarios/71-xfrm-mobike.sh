@@ -12,34 +12,7 @@
 lab_require_plugin
 lab_require_xfrmi
 
-lab_host a b
-lab_link a 10.9.0.1/24 b 10.9.0.2/24
-ip link add eth-b2 netns a type veth peer name eth-a2 netns b
-lab_ip a <<-EOF
-addr add 10.9.1.1/24 dev eth-b2
-link set eth-b2 up
-EOF
-lab_ip b <<-EOF
-addr add 10.9.1.2/24 dev eth-a2
-link set eth-a2 up
-EOF
-for h in a b; do
-	lab_charon_start "$h"
-done
-
-# a may use either of its addresses; b takes a from anywhere.
-conf_a=$LAB_RUN/a/swanctl.conf
-conf_b=$LAB_RUN/b/swanctl.conf
-lab_psk_conf "$conf_a" 10.9.0.1 10.9.0.2 if_id_in=7 if_id_out=7
-lab_psk_conf "$conf_b" 10.9.0.2 10.9.0.1 if_id_in=7 if_id_out=7
-sed -i 's/^    local_addrs = .*/    local_addrs = 10.9.0.1,10.9.1.1/' "$conf_a"
-sed -i -e 's/^    local_addrs = .*/    local_addrs = %any/' \
-	-e 's/^    remote_addrs = .*/    remote_addrs = %any/' "$conf_b"
-grep -q 'local_addrs = 10.9.0.1,10.9.1.1' "$conf_a" ||
-	lab_fail "could not set a's local_addrs"
-grep -q 'remote_addrs = %any' "$conf_b" || lab_fail "could not set b's remote_addrs"
-lab_load_conf a "$conf_a"
-lab_load_conf b "$conf_b"
+lab_mobike_pair if_id_in=7 if_id_out=7
 
 lab_log "initiating from a"
 lab_assert "a could not initiate CHILD_SA 'net'" lab_initiate a net
