@@ -575,6 +575,26 @@ lab_mobike_pair() {
 	lab_load_conf b "$conf_b"
 }
 
+# lab_two_if_ids_conf: on a and b of lab_topo_pair, one connection "lab"
+# with two children: "seven" (if_ids 7, 192.168.7.0/30 both ways) and
+# "eight" (if_ids 8, 192.168.8.0/30); loaded on both. (Two connections to
+# one peer would not do: charon puts the second's child into the first's
+# IKE_SA, and the responder refuses it there.)
+lab_two_if_ids_conf() {
+	local h me peer
+	for h in a b; do
+		if [[ $h == a ]]; then me=10.9.0.1 peer=10.9.0.2; else me=10.9.0.2 peer=10.9.0.1; fi
+		lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" child=seven \
+			if_id_in=7 if_id_out=7 local_ts=192.168.7.0/30 remote_ts=192.168.7.0/30
+		lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" child=eight \
+			if_id_in=8 if_id_out=8 local_ts=192.168.8.0/30 remote_ts=192.168.8.0/30
+		# one file, sections of the same name merge (--load-all unloads
+		# what the file it loads does not have)
+		cat "$LAB_RUN/$h/7.conf" "$LAB_RUN/$h/8.conf" > "$LAB_RUN/$h/swanctl.conf"
+		lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+	done
+}
+
 # lab_nat_pair KEY_LINE...: the initiator a (10.8.0.2, inside 10.1.0.1)
 # behind a NAT router r that masquerades it as 10.9.0.254 (iptables-legacy
 # MASQUERADE) towards the responder b (10.9.0.2, inside 10.2.0.1); charon

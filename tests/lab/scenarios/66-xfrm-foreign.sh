@@ -20,16 +20,7 @@ i8=$(lab_ifindex a xfrm-other)
 for h in a b; do
 	lab_charon_start "$h"
 done
-for h in a b; do
-	if [[ $h == a ]]; then me=10.9.0.1 peer=10.9.0.2; else me=10.9.0.2 peer=10.9.0.1; fi
-	lab_psk_conf "$LAB_RUN/$h/7.conf" "$me" "$peer" child=seven \
-		if_id_in=7 if_id_out=7 local_ts=192.168.7.0/30 remote_ts=192.168.7.0/30
-	lab_psk_conf "$LAB_RUN/$h/8.conf" "$me" "$peer" child=eight \
-		if_id_in=8 if_id_out=8 local_ts=192.168.8.0/30 remote_ts=192.168.8.0/30
-	# sections of the same name merge: connection lab with both children
-	cat "$LAB_RUN/$h/7.conf" "$LAB_RUN/$h/8.conf" > "$LAB_RUN/$h/swanctl.conf"
-	lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
-done
+lab_two_if_ids_conf
 lab_assert "a could not initiate 'seven'" lab_initiate a seven
 lab_assert "a could not initiate 'eight'" lab_initiate a eight
 lab_assert "a: no line that xfrm7 is someone else's" lab_wait 10 lab_log_has a \
