@@ -23,6 +23,7 @@
 
 typedef struct vti_link_spec_t vti_link_spec_t;
 typedef struct vti_link_t vti_link_t;
+typedef struct vti_link_occupant_t vti_link_occupant_t;
 typedef enum vti_link_result_t vti_link_result_t;
 
 /**
@@ -37,6 +38,32 @@ enum vti_link_result_t {
 	VTI_LINK_CREATED,
 	/** the device existed and has been changed */
 	VTI_LINK_CHANGED,
+	/** the device was missing and the kernel refused to create it: another
+	 *  device holds its endpoints (VTI) or if_id (XFRM interface), see
+	 *  find_occupant(); nothing was logged */
+	VTI_LINK_BLOCKED,
+};
+
+/**
+ * The device that holds what a spec's device needs: a VTI's pair of
+ * endpoints, an XFRM interface's if_id.
+ */
+struct vti_link_occupant_t {
+
+	/** its name */
+	char name[IFNAMSIZ];
+
+	/** whether it carries the plugin's ownership mark */
+	bool ours;
+
+	/** whether it is admin up */
+	bool up;
+
+	/** its key, or its if_id */
+	uint32_t key;
+
+	/** "conn/child" from its alias if it is ours, "" if not */
+	char owner[128];
 };
 
 /**
@@ -82,10 +109,32 @@ struct vti_link_t {
 	 * @param spec		what the device should look like
 	 * @param up		TRUE for admin up, FALSE for admin down
 	 * @return			what it did; VTI_LINK_FAILED (0) if the device is not
-	 *					ours or the kernel refused
+	 *					ours or the kernel refused (logged), VTI_LINK_BLOCKED
+	 *					if another device holds what it needs (not logged)
 	 */
 	vti_link_result_t (*set)(vti_link_t *this, vti_link_spec_t *spec,
 							 bool up);
+
+	/**
+	 * Find the device that kept a spec's device from being created, after
+	 * set() said VTI_LINK_BLOCKED. The driver only reports it; what to do
+	 * about it is the tunnel table's decision.
+	 *
+	 * @param spec		what the device should look like
+	 * @param occupant	receives the device in the way
+	 * @return			FALSE if none is in the way (any more)
+	 */
+	bool (*find_occupant)(vti_link_t *this, vti_link_spec_t *spec,
+						  vti_link_occupant_t *occupant);
+
+	/**
+	 * Delete a device of ours that no tunnel has (one an earlier run left),
+	 * with its routes and addresses; a device that is not ours stays.
+	 *
+	 * @param name		interface name
+	 * @return			TRUE if it is gone
+	 */
+	bool (*discard)(vti_link_t *this, char *name);
 
 	/**
 	 * Delete a device, if it is ours, with the blackholes only it claims.

@@ -303,7 +303,7 @@ static bool params_match(struct rtnl_link *link, vti_link_spec_t *spec)
  * exist beside: a VTI between the same endpoints, an XFRM interface with
  * the same if_id.
  */
-static bool is_twin(struct rtnl_link *link, vti_link_spec_t *spec)
+static bool is_in_way(struct rtnl_link *link, vti_link_spec_t *spec)
 {
 	if (spec->cfg->kind == VTI_KIND_XFRM)
 	{
@@ -338,121 +338,14 @@ static const char *explain(int err, vti_kind_t kind)
 }
 
 /**
- * Find another device the kernel would not let the device of a spec exist
- * beside (is_twin()); NULL if there is none.
- */
-static struct rtnl_link *find_twin(private_vti_netlink_t *this,
-								   vti_link_spec_t *spec)
-{
-	struct nl_cache *cache;
-	struct nl_object *obj;
-	struct rtnl_link *link, *twin = NULL;
-
-	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) < 0)
-	{
-		return NULL;
-	}
-	for (obj = nl_cache_get_first(cache); obj && !twin;
-		 obj = nl_cache_get_next(obj))
-	{
-		link = (struct rtnl_link*)obj;
-		if (!streq(rtnl_link_get_name(link), spec->cfg->name) &&
-			is_twin(link, spec))
-		{
-			nl_object_get(obj);
-			twin = link;
-		}
-	}
-	nl_cache_free(cache);
-	return twin;
-}
-
-/**
- * Make room for a new XFRM interface whose if_id another one has: one of
- * ours that is down (left by an earlier run) goes; anything else is in the
- * way.
- */
-static bool clear_xfrm_twin(private_vti_netlink_t *this,
-							vti_link_spec_t *spec, struct rtnl_link *twin)
-{
-	char *name = rtnl_link_get_name(twin);
-
-	if (!is_ours(twin))
-	{
-		report(this, spec->cfg->name, "vti: %s gets no XFRM interface: "
-			   "interface %s, not managed by strongswan-vti, has if_id %u "
-			   "already, and the kernel allows one XFRM interface per if_id; "
-			   "delete it to let the plugin manage this tunnel, or give the "
-			   "child another if_id", spec->owner, name, spec->key);
-		return FALSE;
-	}
-	if (rtnl_link_get_flags(twin) & IFF_UP)
-	{
-		report(this, spec->cfg->name, "vti: %s gets no XFRM interface: %s "
-			   "(%s) has if_id %u already", spec->owner, name,
-			   owner_of(twin), spec->key);
-		return FALSE;
-	}
-	DBG1(DBG_KNL, "vti: %s (%s), down, deleted: %s needs its if_id %u",
-		 name, owner_of(twin), spec->cfg->name, spec->key);
-	this->routes->withdraw(this->routes, name);
-	return rtnl_link_delete(this->sock, twin) == 0;
-}
-
-/**
- * Make room for a new device: a twin of ours (is_twin()) that is down
- * (left by an earlier run) goes; anything else is in the way.
- */
-static bool clear_way(private_vti_netlink_t *this, vti_link_spec_t *spec)
-{
-	struct rtnl_link *twin;
-	char *name;
-	bool cleared = FALSE;
-
-	twin = find_twin(this, spec);
-	if (!twin)
-	{
-		return TRUE;
-	}
-	name = rtnl_link_get_name(twin);
-	if (spec->cfg->kind == VTI_KIND_XFRM)
-	{
-		cleared = clear_xfrm_twin(this, spec, twin);
-	}
-	else if (!is_ours(twin))
-	{
-		report(this, spec->cfg->name, "vti: %s gets no VTI: interface %s, "
-			   "not managed by strongswan-vti, runs between %H === %H "
-			   "already (key %u), and the kernel allows one VTI per pair of "
-			   "endpoints; delete it to let the plugin manage this tunnel",
-			   spec->owner, name, spec->local, spec->remote, key_of(twin));
-	}
-	else if (rtnl_link_get_flags(twin) & IFF_UP)
-	{
-		report(this, spec->cfg->name, "vti: %s gets no VTI: %s (%s) runs "
-			   "between %H === %H already, and the kernel allows one VTI per "
-			   "pair of endpoints", spec->owner, name, owner_of(twin),
-			   spec->local, spec->remote);
-	}
-	else
-	{
-		DBG1(DBG_KNL, "vti: %s (%s), down, deleted: %s needs its endpoints "
-			 "%H === %H", name, owner_of(twin), spec->cfg->name,
-			 spec->local, spec->remote);
-		this->routes->withdraw(this->routes, name);
-		cleared = rtnl_link_delete(this->sock, twin) == 0;
-	}
-	rtnl_link_put(twin);
-	return cleared;
-}
-
-/**
  * Create a device as a spec says, in one request that also sets its MTU
  * (0: the kernel's choice), admin state and our group; the alias that names
- * its owner follows.
+ * its owner follows. VTI_LINK_BLOCKED if another device holds its endpoints
+ * or if_id.
  */
-static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
-						  bool up, uint32_t mtu)
+static vti_link_result_t create_device(private_vti_netlink_t *this,
+									   vti_link_spec_t *spec, bool up,
+									   uint32_t mtu)
 {
 	struct rtnl_link *link;
 	int err;
@@ -468,18 +361,12 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 		rtnl_link_set_flags(link, IFF_UP);
 	}
 	err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (err == -NLE_EXIST)
-	{	/* another VTI between these endpoints, or XFRM interface with this
-		 * if_id (the name is free): only now is it worth a dump of the
-		 * links to see whose it is */
-		if (!clear_way(this, spec))
-		{
-			rtnl_link_put(link);
-			return FALSE;
-		}
-		err = rtnl_link_add(this->sock, link, NLM_F_CREATE | NLM_F_EXCL);
-	}
 	rtnl_link_put(link);
+	if (err == -NLE_EXIST)
+	{	/* the name is free (ensure_device() looked): another VTI between
+		 * these endpoints, or XFRM interface with this if_id */
+		return VTI_LINK_BLOCKED;
+	}
 	if (err < 0)
 	{
 		if (spec->cfg->kind == VTI_KIND_XFRM)
@@ -488,15 +375,15 @@ static bool create_device(private_vti_netlink_t *this, vti_link_spec_t *spec,
 				   "%u, mtu %u) for %s failed: %s; %s", spec->cfg->name,
 				   spec->key, mtu, spec->owner, nl_geterror(err),
 				   explain(err, spec->cfg->kind));
-			return FALSE;
+			return VTI_LINK_FAILED;
 		}
 		report(this, spec->cfg->name, "vti: creating %s (%s, key %u, "
 			   "%H === %H, mtu %u) for %s failed: %s; %s", spec->cfg->name,
 			   kind_of(spec), spec->key, spec->local, spec->remote, mtu,
 			   spec->owner, nl_geterror(err), explain(err, spec->cfg->kind));
-		return FALSE;
+		return VTI_LINK_FAILED;
 	}
-	return TRUE;
+	return VTI_LINK_CREATED;
 }
 
 /**
@@ -708,9 +595,10 @@ static struct rtnl_link *get_device(private_vti_netlink_t *this, char *name)
 
 /**
  * Get the device of a spec, ours and of the right kind, creating it if
- * needed (with the MTU given); NULL if someone else's device is in the way
- * or the kernel refused. Tells whether it was created or its parameters
- * changed.
+ * needed (with the MTU given); NULL if someone else's device has its name,
+ * another device holds what it needs (VTI_LINK_BLOCKED) or the kernel
+ * refused (VTI_LINK_FAILED). Tells whether it was created or its
+ * parameters changed.
  */
 static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 									   vti_link_spec_t *spec, bool up,
@@ -729,6 +617,7 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 			   device_of(spec), spec->cfg->name,
 			   spec->cfg->kind == VTI_KIND_XFRM ? "if_id" : "mark");
 		rtnl_link_put(link);
+		*result = VTI_LINK_FAILED;
 		return NULL;
 	}
 	type = link ? rtnl_link_get_type(link) : NULL;
@@ -740,11 +629,11 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 	}
 	if (!link)
 	{
-		if (!create_device(this, spec, up, mtu))
+		*result = create_device(this, spec, up, mtu);
+		if (*result != VTI_LINK_CREATED)
 		{
 			return NULL;
 		}
-		*result = VTI_LINK_CREATED;
 		return get_device(this, spec->cfg->name);
 	}
 	if (!params_match(link, spec))
@@ -752,6 +641,7 @@ static struct rtnl_link *ensure_device(private_vti_netlink_t *this,
 		if (!update_params(this, link, spec))
 		{
 			rtnl_link_put(link);
+			*result = VTI_LINK_FAILED;
 			return NULL;
 		}
 		*result = VTI_LINK_CHANGED;
@@ -782,8 +672,8 @@ METHOD(vti_link_t, set, vti_link_result_t,
 	mtu = wanted_mtu(this, spec);
 	link = ensure_device(this, spec, up, mtu, &result);
 	if (!link)
-	{
-		return VTI_LINK_FAILED;
+	{	/* get_device() found none after creating it: the kernel refused */
+		return result == VTI_LINK_BLOCKED ? VTI_LINK_BLOCKED : VTI_LINK_FAILED;
 	}
 	was_up = rtnl_link_get_flags(link) & IFF_UP;
 	if (!configure_device(this, link, spec, up, mtu, &changed))
@@ -886,6 +776,79 @@ static void free_failure(failure_t *failure)
 	free(failure);
 }
 
+/**
+ * Describe a device in the way of another.
+ */
+static void describe_occupant(struct rtnl_link *link,
+							  vti_link_occupant_t *occupant)
+{
+	*occupant = (vti_link_occupant_t){
+		.ours = is_ours(link),
+		.up = rtnl_link_get_flags(link) & IFF_UP,
+		.key = key_of(link),
+	};
+	snprintf(occupant->name, sizeof(occupant->name), "%s",
+			 rtnl_link_get_name(link));
+	snprintf(occupant->owner, sizeof(occupant->owner), "%s",
+			 occupant->ours ? owner_of(link) : "");
+}
+
+METHOD(vti_link_t, find_occupant, bool,
+	private_vti_netlink_t *this, vti_link_spec_t *spec,
+	vti_link_occupant_t *occupant)
+{
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	struct rtnl_link *link;
+	bool found = FALSE;
+
+	/* only after a refusal is a dump of the links worth its cost */
+	if (rtnl_link_alloc_cache(this->sock, AF_UNSPEC, &cache) < 0)
+	{
+		return FALSE;
+	}
+	for (obj = nl_cache_get_first(cache); obj && !found;
+		 obj = nl_cache_get_next(obj))
+	{
+		link = (struct rtnl_link*)obj;
+		if (!streq(rtnl_link_get_name(link), spec->cfg->name) &&
+			is_in_way(link, spec))
+		{
+			describe_occupant(link, occupant);
+			found = TRUE;
+		}
+	}
+	nl_cache_free(cache);
+	return found;
+}
+
+METHOD(vti_link_t, discard, bool,
+	private_vti_netlink_t *this, char *name)
+{
+	struct rtnl_link *link;
+	int err = 0;
+
+	link = get_device(this, name);
+	if (!link)
+	{
+		return TRUE;
+	}
+	if (!is_ours(link))
+	{
+		rtnl_link_put(link);
+		return FALSE;
+	}
+	this->routes->withdraw(this->routes, name);
+	err = rtnl_link_delete(this->sock, link);
+	rtnl_link_put(link);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: deleting %s failed: %s; see 'ip -d link'", name,
+			 nl_geterror(err));
+	}
+	return err == 0;
+}
+
 METHOD(vti_link_t, protect, void,
 	private_vti_netlink_t *this, char *holder, char *owner,
 	linked_list_t *prefixes, uint32_t table, uint32_t metric)
@@ -969,6 +932,8 @@ vti_link_t *vti_netlink_create(bool keep_devices, bool keep_protection)
 	INIT(this,
 		.public = {
 			.set = _set,
+			.find_occupant = _find_occupant,
+			.discard = _discard,
 			.remove = _remove_,
 			.protect = _protect,
 			.sweep = _sweep,

@@ -217,13 +217,139 @@ static bool update_routes(vti_tunnel_t *tunnel)
 }
 
 /**
+ * Whether a device the table has no tunnel for may go to make room for a
+ * tunnel's device: one of ours that is down, left by an earlier run.
+ */
+static bool is_leftover(private_vti_tunnels_t *this,
+						vti_link_occupant_t *occupant)
+{
+	return occupant->ours && !occupant->up &&
+		   !this->index->get_by_name(this->index, NULL, occupant->name);
+}
+
+/**
+ * Log a line, only at debug level if quiet.
+ */
+static void log_quietly(bool quiet, char *fmt, ...)
+{
+	char line[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	if (quiet)
+	{
+		DBG2(DBG_CFG, "%s", line);
+	}
+	else
+	{
+		DBG1(DBG_CFG, "%s", line);
+	}
+}
+
+/**
+ * Log that a device holds what a tunnel's device needs; only at debug
+ * level if quiet (a retry).
+ */
+static void log_occupied(vti_tunnel_t *tunnel, vti_link_occupant_t *occupant,
+						 bool quiet)
+{
+	if (vti_tunnel_is_xfrm(tunnel) && !occupant->ours)
+	{
+		log_quietly(quiet, "vti: %s gets no XFRM interface: interface %s, "
+					"not managed by strongswan-vti, has if_id %u already, and "
+					"the kernel allows one XFRM interface per if_id; delete "
+					"it to let the plugin manage this tunnel, or give the "
+					"child another if_id", tunnel->spec.owner, occupant->name,
+					tunnel->spec.key);
+	}
+	else if (vti_tunnel_is_xfrm(tunnel))
+	{
+		log_quietly(quiet, "vti: %s gets no XFRM interface: %s (%s) has "
+					"if_id %u already", tunnel->spec.owner, occupant->name,
+					occupant->owner, tunnel->spec.key);
+	}
+	else if (!occupant->ours)
+	{
+		log_quietly(quiet, "vti: %s gets no VTI: interface %s, not managed "
+					"by strongswan-vti, runs between %H === %H already (key "
+					"%u), and the kernel allows one VTI per pair of "
+					"endpoints; delete it to let the plugin manage this "
+					"tunnel", tunnel->spec.owner, occupant->name,
+					tunnel->spec.local, tunnel->spec.remote, occupant->key);
+	}
+	else
+	{
+		log_quietly(quiet, "vti: %s gets no VTI: %s (%s) runs between %H "
+					"=== %H already, and the kernel allows one VTI per pair "
+					"of endpoints", tunnel->spec.owner, occupant->name,
+					occupant->owner, tunnel->spec.local, tunnel->spec.remote);
+	}
+}
+
+/**
+ * Make room for a tunnel's device after the kernel refused it because
+ * another device holds its endpoints or if_id: a leftover goes, anything
+ * else stays and is logged. The one place that decides about devices the
+ * table has no tunnel for.
+ */
+static bool make_room(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
+					  bool quiet)
+{
+	vti_link_occupant_t occupant;
+
+	if (!this->link->find_occupant(this->link, &tunnel->spec, &occupant))
+	{	/* gone meanwhile */
+		return TRUE;
+	}
+	if (!is_leftover(this, &occupant))
+	{
+		log_occupied(tunnel, &occupant, quiet);
+		return FALSE;
+	}
+	if (vti_tunnel_is_xfrm(tunnel))
+	{
+		DBG1(DBG_CFG, "vti: %s (%s), down, removed: left by an earlier run, "
+			 "%s wants its if_id %u", occupant.name, occupant.owner,
+			 tunnel->spec.owner, tunnel->spec.key);
+	}
+	else
+	{
+		DBG1(DBG_CFG, "vti: %s (%s), down, removed: left by an earlier run, "
+			 "%s wants its endpoints %H === %H", occupant.name,
+			 occupant.owner, tunnel->spec.owner, tunnel->spec.local,
+			 tunnel->spec.remote);
+	}
+	return this->link->discard(this->link, occupant.name);
+}
+
+/**
+ * Have the driver make a tunnel's device look as its spec says, making
+ * room for it once if another device is in the way; the one place that
+ * asks the driver to. A refusal is logged, only at debug level if quiet.
+ */
+static vti_link_result_t link_set(private_vti_tunnels_t *this,
+								  vti_tunnel_t *tunnel, bool up, bool quiet)
+{
+	vti_link_result_t result;
+
+	result = this->link->set(this->link, &tunnel->spec, up);
+	if (result == VTI_LINK_BLOCKED && make_room(this, tunnel, quiet))
+	{
+		result = this->link->set(this->link, &tunnel->spec, up);
+	}
+	return result == VTI_LINK_BLOCKED ? VTI_LINK_FAILED : result;
+}
+
+/**
  * Tell the driver what a tunnel's device should look like now.
  */
 static vti_link_result_t tunnel_apply(private_vti_tunnels_t *this,
 									  vti_tunnel_t *tunnel, bool up)
 {
 	update_routes(tunnel);
-	return this->link->set(this->link, &tunnel->spec, up);
+	return link_set(this, tunnel, up, FALSE);
 }
 
 /**
@@ -518,13 +644,14 @@ static vti_sa_t *drop_sa(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 /**
  * Bring up the device of a tunnel whose first SA arrives. On failure the
  * SA leaves it again, back to the caller, and a tunnel made for it is
- * forgotten.
+ * forgotten; a device in the way is logged only at debug level if quiet.
  */
 static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
-						vti_sa_t *sa)
+						vti_sa_t *sa, bool quiet)
 {
 	add_sa(this, tunnel, sa);
-	if (!tunnel_apply(this, tunnel, TRUE))
+	update_routes(tunnel);
+	if (!link_set(this, tunnel, TRUE, quiet))
 	{
 		drop_sa(this, tunnel, sa->id);
 		if (tunnel->dynamic)
@@ -571,7 +698,7 @@ static void another_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 		 sa_count(tunnel), tunnel->spec.key);
 	if (changed)
 	{
-		this->link->set(this->link, &tunnel->spec, TRUE);
+		link_set(this, tunnel, TRUE, FALSE);
 	}
 }
 
@@ -594,7 +721,7 @@ static bool place_sa(private_vti_tunnels_t *this, vti_sa_t *sa, bool quiet)
 		another_sa_up(this, tunnel, sa, rekeyed);
 		return TRUE;
 	}
-	return first_sa_up(this, tunnel, sa);
+	return first_sa_up(this, tunnel, sa, quiet);
 }
 
 /**
@@ -856,7 +983,7 @@ static void successor_joins(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 		 name_of(tunnel), old_id, sa->id);
 	if (changed)
 	{
-		this->link->set(this->link, &tunnel->spec, TRUE);
+		link_set(this, tunnel, TRUE, FALSE);
 	}
 }
 
@@ -939,7 +1066,7 @@ static void xfrm_follow(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	changed |= !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead));
 	if (changed)
 	{
-		this->link->set(this->link, &tunnel->spec, TRUE);
+		link_set(this, tunnel, TRUE, FALSE);
 	}
 }
 
@@ -1275,7 +1402,7 @@ static void tunnel_restore(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
 	vti_sa_t *sa = vti_tunnel_newest_sa(tunnel);
 
-	switch (this->link->set(this->link, &tunnel->spec, TRUE))
+	switch (link_set(this, tunnel, TRUE, FALSE))
 	{
 		case VTI_LINK_CREATED:
 			DBG1(DBG_CFG, "vti: %s restored: it was gone while CHILD_SA "

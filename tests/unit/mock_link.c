@@ -26,6 +26,12 @@ struct private_mock_link_t {
 
 	/** what set() returns when it does not refuse */
 	vti_link_result_t result;
+
+	/** name whose creation a device in the way blocks, if any */
+	char *blocked;
+
+	/** the device in the way */
+	vti_link_occupant_t occupant;
 };
 
 /**
@@ -55,6 +61,11 @@ METHOD(vti_link_t, set, vti_link_result_t,
 		record(this, "refuse %s", spec->cfg->name);
 		return VTI_LINK_FAILED;
 	}
+	if (this->blocked && streq(this->blocked, spec->cfg->name))
+	{
+		record(this, "blocked %s", spec->cfg->name);
+		return VTI_LINK_BLOCKED;
+	}
 	enumerator = spec->routes->create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
@@ -67,6 +78,35 @@ METHOD(vti_link_t, set, vti_link_result_t,
 		   spec->cfg->kind == VTI_KIND_XFRM ? "if_id" : "key", spec->key,
 		   spec->local, spec->remote, spec->owner, routes);
 	return this->result;
+}
+
+METHOD(vti_link_t, find_occupant, bool,
+	private_mock_link_t *this, vti_link_spec_t *spec,
+	vti_link_occupant_t *occupant)
+{
+	if (!this->blocked || !streq(this->blocked, spec->cfg->name))
+	{
+		return FALSE;
+	}
+	*occupant = this->occupant;
+	return TRUE;
+}
+
+METHOD(vti_link_t, discard, bool,
+	private_mock_link_t *this, char *name)
+{
+	record(this, "discard %s", name);
+	if (!this->blocked || !streq(this->occupant.name, name))
+	{
+		return TRUE;
+	}
+	if (!this->occupant.ours)
+	{
+		return FALSE;
+	}
+	free(this->blocked);
+	this->blocked = NULL;
+	return TRUE;
 }
 
 METHOD(vti_link_t, remove_, void,
@@ -128,9 +168,18 @@ METHOD(mock_link_t, report, void,
 	this->result = result;
 }
 
+METHOD(mock_link_t, block, void,
+	private_mock_link_t *this, char *name, vti_link_occupant_t *occupant)
+{
+	free(this->blocked);
+	this->blocked = strdup(name);
+	this->occupant = *occupant;
+}
+
 METHOD(vti_link_t, destroy, void,
 	private_mock_link_t *this)
 {
+	free(this->blocked);
 	this->calls->destroy_function(this->calls, free);
 	free(this->failing);
 	free(this);
@@ -147,6 +196,8 @@ mock_link_t *mock_link_create(void)
 		.public = {
 			.link = {
 				.set = _set,
+				.find_occupant = _find_occupant,
+				.discard = _discard,
 				.remove = _remove_,
 				.protect = _protect,
 				.sweep = _sweep,
@@ -156,6 +207,7 @@ mock_link_t *mock_link_create(void)
 			.next_call = _next_call,
 			.fail_for = _fail_for,
 			.report = _report,
+			.block = _block,
 		},
 		.calls = linked_list_create(),
 		.result = VTI_LINK_UNCHANGED,

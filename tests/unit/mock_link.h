@@ -45,6 +45,17 @@ struct mock_link_t {
 	 * @param result	what set() returns when it does not fail
 	 */
 	void (*report)(mock_link_t *this, vti_link_result_t result);
+
+	/**
+	 * Put a device the table does not know in the way of one name: set()
+	 * for that name says VTI_LINK_BLOCKED and find_occupant() gives this
+	 * device, until discard() deletes it (if it is ours).
+	 *
+	 * @param name		interface name whose creation is blocked
+	 * @param occupant	the device in the way; copied
+	 */
+	void (*block)(mock_link_t *this, char *name,
+				  vti_link_occupant_t *occupant);
 };
 
 /**

@@ -1441,6 +1441,88 @@ static void test_xfrm_spoke_beside_vti(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 2);
 }
 
+/** A device the table does not know, in the way of a new one */
+static vti_link_occupant_t occupant(char *name, bool ours, bool up,
+									uint32_t key)
+{
+	vti_link_occupant_t occupant = {
+		.ours = ours, .up = up, .key = key,
+	};
+
+	snprintf(occupant.name, sizeof(occupant.name), "%s", name);
+	snprintf(occupant.owner, sizeof(occupant.owner), "%s",
+			 ours ? "old/net" : "");
+	return occupant;
+}
+
+/** A device of ours, down, that an earlier run left between the endpoints
+ *  makes room: the table has the driver discard it and tries again */
+static void test_leftover_makes_room(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_occupant_t old = occupant("vti99", TRUE, FALSE, 99);
+
+	f->link->block(f->link, "vti15", &old);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "blocked vti15");
+	expect_call(f, "discard vti99");
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 0);
+}
+
+/** The same for an XFRM interface of ours, down, with the if_id */
+static void test_xfrm_leftover_makes_room(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_occupant_t old = occupant("xfrm-old", TRUE, FALSE, 7);
+
+	f->link->block(f->link, "xfrm7", &old);
+	up(f, xfrm_sa(1, 7, f->a, f->b));
+	expect_call(f, "blocked xfrm7");
+	expect_call(f, "discard xfrm-old");
+	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any net/net");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
+}
+
+/** A foreign device, or one of ours that is up, stays: the SA waits, and
+ *  a retry asks the driver again without discarding anything */
+static void test_occupant_stays(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_occupant_t foreign = occupant("myvti", FALSE, FALSE, 15);
+	vti_link_occupant_t busy = occupant("vti98", TRUE, TRUE, 98);
+
+	f->link->block(f->link, "vti15", &foreign);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "blocked vti15");
+	assert_int_equal(f->tunnels->get_count(f->tunnels), 0);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+	f->link->block(f->link, "vti15", &busy);
+	f->tunnels->reconcile(f->tunnels);
+	expect_call(f, "blocked vti15");
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+}
+
+/** A device of ours that the table has a tunnel for is no leftover, even
+ *  while it is down */
+static void test_known_device_stays(void **state)
+{
+	fixture_t *f = *state;
+	vti_link_occupant_t known = occupant("vti16", TRUE, FALSE, 16);
+
+	up(f, sa(1, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	f->tunnels->sa_down(f->tunnels, 1);
+	expect_call(f, "set vti16 down key 16 10.9.0.1 10.9.0.3 net/net");
+	f->link->block(f->link, "vti15", &known);
+	up(f, sa(2, 15, f->a, f->b));
+	expect_call(f, "blocked vti15");
+	expect_no_call(f);
+	assert_int_equal(f->tunnels->get_waiting_count(f->tunnels), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1522,6 +1604,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolves_sa_settings, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_reload_waiting, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_leftover_makes_room, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_xfrm_leftover_makes_room, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_occupant_stays, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_known_device_stays, setup,
 										teardown),
 	};
 	int failed;

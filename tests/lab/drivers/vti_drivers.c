@@ -443,6 +443,8 @@ static char *result_name(vti_link_result_t result)
 			return "CREATED";
 		case VTI_LINK_CHANGED:
 			return "CHANGED";
+		case VTI_LINK_BLOCKED:
+			return "BLOCKED";
 	}
 	return "?";
 }
@@ -572,20 +574,29 @@ static void test_change(vti_link_t *link)
 	spec_destroy(spec);
 }
 
-/** Devices in the way: a twin between the same endpoints, ours and up or
- *  someone else's, and a foreign device with the name */
+/** Devices in the way: set() says BLOCKED for a twin between the same
+ *  endpoints, ours or someone else's, and find_occupant() names it, which
+ *  discard() deletes only if it is ours; FAILED for a foreign device with
+ *  the name */
 static void test_conflicts(vti_link_t *link)
 {
 	vti_link_spec_t *spec;
+	vti_link_occupant_t occupant;
 	device_t dev;
 
 	printf("# conflicts\n");
 	spec = spec_create("vti53", 53, "10.9.0.1", "10.9.0.2", "drv/twin", 0);
 	clear_log();
-	expect_set(link, spec, TRUE, VTI_LINK_FAILED, "twin of vti51 (ours, up)");
+	expect_set(link, spec, TRUE, VTI_LINK_BLOCKED, "twin of vti51 (ours, up)");
 	check(!exists("vti53"), "no vti53");
-	check(log_has("drv/twin gets no VTI: vti51 (drv/net) runs between "
-				  "10.9.0.1 === 10.9.0.2 already"), "one line names vti51");
+	check(!log_has("gets no VTI"), "the driver logs nothing: the table "
+		  "decides");
+	check(link->find_occupant(link, spec, &occupant) &&
+		  streq(occupant.name, "vti51") && occupant.ours && occupant.up &&
+		  occupant.key == 51 && streq(occupant.owner, "drv/net"),
+		  "find_occupant() gives vti51, ours, up, key 51, drv/net (%s, %d, "
+		  "%d, %u, %s)", occupant.name, occupant.ours, occupant.up,
+		  occupant.key, occupant.owner);
 	check(device("vti51").up, "vti51 untouched");
 	spec_destroy(spec);
 
@@ -593,18 +604,18 @@ static void test_conflicts(vti_link_t *link)
 	spec = spec_create("vti54", 54, "10.9.0.1", "10.9.0.9", "drv/foreign", 0);
 	clear_log();
 	reset_counts();
-	expect_set(link, spec, TRUE, VTI_LINK_FAILED, "twin of a foreign vti90");
+	expect_set(link, spec, TRUE, VTI_LINK_BLOCKED, "twin of a foreign vti90");
 	check(addlinks == 1, "the kernel asked once (%d)", addlinks);
 	check(!exists("vti54"), "no vti54");
-	check(log_has("drv/foreign gets no VTI: interface vti90, not managed by "
-				  "strongswan-vti, runs between 10.9.0.1 === 10.9.0.9 "
-				  "already (key 90)"), "one line names the foreign vti90");
+	check(link->find_occupant(link, spec, &occupant) &&
+		  streq(occupant.name, "vti90") && !occupant.ours && occupant.up &&
+		  occupant.key == 90 && !occupant.owner[0],
+		  "find_occupant() gives the foreign vti90, up, key 90");
+	check(!link->discard(link, "vti90"), "discard() refuses the foreign "
+		  "vti90");
 	dev = device("vti90");
 	check(dev.exists && dev.up && dev.ikey == 90 && dev.group == 0 &&
 		  !dev.alias[0], "vti90 untouched");
-	clear_log();
-	expect_set(link, spec, TRUE, VTI_LINK_FAILED, "again");
-	check(!log_has("gets no VTI"), "the same failure is not logged again");
 	spec_destroy(spec);
 
 	make_vti("vti56", 99, "10.9.0.1", "10.9.0.66", 0, NULL, FALSE);
@@ -636,12 +647,17 @@ static void test_conflicts(vti_link_t *link)
 	expect_set(link, spec, FALSE, VTI_LINK_CHANGED, "vti51 down");
 	spec_destroy(spec);
 	spec = spec_create("vti55", 55, "10.9.0.1", "10.9.0.2", "drv/new", 0);
-	clear_log();
-	expect_set(link, spec, TRUE, VTI_LINK_CREATED, "vti55 between vti51's "
+	expect_set(link, spec, TRUE, VTI_LINK_BLOCKED, "vti55 between vti51's "
 			   "endpoints while vti51 is down");
-	check(!exists("vti51") && device("vti55").up, "vti51 gone, vti55 up");
-	check(log_has("vti51 (drv/net), down, deleted: vti55 needs its "
-				  "endpoints"), "one line says why vti51 went");
+	check(link->find_occupant(link, spec, &occupant) &&
+		  streq(occupant.name, "vti51") && occupant.ours && !occupant.up,
+		  "find_occupant() gives vti51, ours, down");
+	check(link->discard(link, "vti51") && !exists("vti51"),
+		  "discard() deletes vti51");
+	check(link->discard(link, "vti51"), "discard() of a device that is gone "
+		  "is fine");
+	expect_set(link, spec, TRUE, VTI_LINK_CREATED, "vti55 where vti51 was");
+	check(device("vti55").up, "vti55 up");
 
 	/* a device of ours of the other family's kind is replaced */
 	spec_move(spec, "fd00:9::1", "fd00:9::2");

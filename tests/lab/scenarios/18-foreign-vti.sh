@@ -6,7 +6,11 @@
 # alone throughout (same ifindex, no ifalias, still up, address kept), also
 # when charon stops. Case 2: a foreign "myvti" with key 15 and the same
 # endpoints: the plugin refuses with a line naming myvti, creates no vti15
-# and leaves myvti alone.
+# and leaves myvti alone. Case 3, for contrast: a device of the plugin's own
+# between the same endpoints, as a crashed run with another name setting
+# leaves it (vtiold, key 99, group 165, alias "strongswan-vti lab/net"): it
+# is set down at load and kept (its owner is configured), and when the
+# tunnel comes up the plugin deletes it with one line and makes vti15.
 
 lab_require_plugin
 
@@ -110,3 +114,25 @@ untouched myvti "after the tunnel went down"
 lab_charon_stop a
 untouched myvti "after charon stopped"
 lab_assert_not "a: vti15 exists after charon stopped" lab_has_link a vti15
+
+lab_log "case 3: a device of ours left between the same endpoints"
+ip -n a link del myvti
+lab_ip a <<-EOF
+link add vtiold type vti key 99 local 10.9.0.1 remote 10.9.0.2
+link set vtiold group 165 alias "strongswan-vti lab/net"
+link set vtiold up
+EOF
+rm -f "$LAB_RUN/a/charon.vici"
+lab_charon_start a
+lab_load_conf a "$LAB_RUN/a/swanctl.conf"
+lab_assert "a: vtiold was deleted at load, though its owner is configured" \
+	lab_has_link a vtiold
+tunnel_up
+lab_assert "a: vti15 did not come up in vtiold's place" \
+	lab_wait 10 lab_link_up a vti15
+lab_assert_not "a: vtiold still exists beside vti15" lab_has_link a vtiold
+lab_assert "a: no line saying vtiold, left by an earlier run, was removed for lab/net" \
+	lab_log_has a \
+	'vti: vtiold \(lab/net\), down, removed: left by an earlier run, lab/net wants its endpoints 10\.9\.0\.1 === 10\.9\.0\.2'
+tunnel_down
+lab_charon_stop a
