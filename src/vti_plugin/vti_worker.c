@@ -5,6 +5,9 @@
 
 #include "vti_worker.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <collections/linked_list.h>
 #include <threading/condvar.h>
 #include <threading/mutex.h>
@@ -125,8 +128,9 @@ static void enqueue(private_vti_worker_t *this, event_t *event)
 	}
 	this->mutex->lock(this->mutex);
 	this->queue->insert_last(this->queue, event);
-	this->condvar->signal(this->condvar);
 	this->mutex->unlock(this->mutex);
+	/* after the unlock: a woken worker finds the mutex free */
+	this->condvar->signal(this->condvar);
 }
 
 /**
@@ -192,6 +196,25 @@ static void deliver(private_vti_worker_t *this, event_t *event)
 }
 
 /**
+ * Run the calling thread as a batch thread: the scheduler then does not let
+ * it preempt the thread that wakes it. On one CPU, a worker woken by a bus
+ * hook would otherwise take the CPU from that hook, which holds charon's
+ * bus lock, until the device is made.
+ */
+static void yield_to_hooks(void)
+{
+	struct sched_param param = {};
+	int err;
+
+	err = pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+	if (err)
+	{
+		DBG2(DBG_CFG, "vti: the worker thread stays a normal thread: %s",
+			 strerror(err));
+	}
+}
+
+/**
  * The worker: hand the queued events to the table until stopped and
  * drained.
  */
@@ -199,6 +222,7 @@ static void *run(private_vti_worker_t *this)
 {
 	event_t *event;
 
+	yield_to_hooks();
 	this->mutex->lock(this->mutex);
 	while (TRUE)
 	{

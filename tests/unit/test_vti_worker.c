@@ -14,6 +14,8 @@
 
 #include "vti_worker.h"
 
+#include <sched.h>
+
 #include <threading/mutex.h>
 
 /** A table that records the events it gets */
@@ -185,10 +187,47 @@ static void test_order_and_drain(void **state)
 	b->destroy(b);
 }
 
+/** Record the scheduling policy of the thread that delivers an event */
+static void rec_policy(vti_tunnels_t *t, uint32_t id)
+{
+	record((recorder_t*)t, "%s", sched_getscheduler(0) == SCHED_BATCH ?
+		   "batch" : "other");
+}
+
+/** The worker thread is a batch thread, so that waking it never preempts
+ *  the bus hook that queued the event */
+static void test_batch_thread(void **state)
+{
+	recorder_t recorder = {
+		.public = {
+			.sa_down = rec_policy,
+			.destroy = rec_destroy,
+		},
+		.events = linked_list_create(),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	};
+	bool destroyed = FALSE;
+	vti_tunnels_t *worker;
+	char *event = NULL;
+
+	recorder.destroyed = &destroyed;
+	worker = vti_worker_create(&recorder.public, get_interface);
+	worker->sa_down(worker, 1);
+	worker->destroy(worker);
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	recorder.events->remove_first(recorder.events, (void**)&event);
+	assert_non_null(event);
+	assert_string_equal(event, "batch");
+	free(event);
+	recorder.events->destroy(recorder.events);
+	recorder.mutex->destroy(recorder.mutex);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_drain),
+		cmocka_unit_test(test_batch_thread),
 	};
 	int failed;
 
