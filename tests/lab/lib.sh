@@ -716,25 +716,35 @@ lab_pair_conf() {
 	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 }
 
-# lab_primary_backup_conf [KEY=VALUE...]: write and load, on a and b, two
-# PSK connections between them: "primary" (child primary, marks 15) over
-# 10.9.0.1/10.9.0.2 and "backup" (child backup, marks 16) over
-# 10.9.1.1/10.9.1.2, each with the lab_psk_conf options given.
-lab_primary_backup_conf() {
+# lab_primary_backup_write [KEY=VALUE...]: write, on a and b, two PSK
+# connections between them, each with the lab_psk_conf options given:
+# "primary" (child primary, marks 15) over 10.9.0.1/10.9.0.2 into
+# $LAB_RUN/HOST/primary.conf, "backup" (child backup, marks 16) over
+# 10.9.1.1/10.9.1.2 into backup.conf, and both into swanctl.conf (one
+# file: --load-all unloads what the file it loads does not have). Loads
+# nothing.
+lab_primary_backup_write() {
 	local h
-	lab_psk_conf "$LAB_RUN/a/1.conf" 10.9.0.1 10.9.0.2 conn=primary \
+	lab_psk_conf "$LAB_RUN/a/primary.conf" 10.9.0.1 10.9.0.2 conn=primary \
 		child=primary mark_in=15 mark_out=15 "$@"
-	lab_psk_conf "$LAB_RUN/a/2.conf" 10.9.1.1 10.9.1.2 conn=backup \
+	lab_psk_conf "$LAB_RUN/a/backup.conf" 10.9.1.1 10.9.1.2 conn=backup \
 		child=backup mark_in=16 mark_out=16 "$@"
-	lab_psk_conf "$LAB_RUN/b/1.conf" 10.9.0.2 10.9.0.1 conn=primary \
+	lab_psk_conf "$LAB_RUN/b/primary.conf" 10.9.0.2 10.9.0.1 conn=primary \
 		child=primary mark_in=15 mark_out=15 "$@"
-	lab_psk_conf "$LAB_RUN/b/2.conf" 10.9.1.2 10.9.1.1 conn=backup \
+	lab_psk_conf "$LAB_RUN/b/backup.conf" 10.9.1.2 10.9.1.1 conn=backup \
 		child=backup mark_in=16 mark_out=16 "$@"
-	# one file: --load-all unloads what the file it loads does not have
 	for h in a b; do
-		cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
-		lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+		cat "$LAB_RUN/$h/primary.conf" "$LAB_RUN/$h/backup.conf" \
+			> "$LAB_RUN/$h/swanctl.conf"
 	done
+}
+
+# lab_primary_backup_conf [KEY=VALUE...]: lab_primary_backup_write, then
+# load swanctl.conf on a and b.
+lab_primary_backup_conf() {
+	lab_primary_backup_write "$@"
+	lab_load_conf a "$LAB_RUN/a/swanctl.conf"
+	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 }
 
 # lab_require_xfrmi: end the scenario as skipped (lab_skip) unless the
@@ -1158,6 +1168,16 @@ lab_topo_sites() {
 	link set lan0 up
 	route add default via 10.9.0.1
 	EOF
+}
+
+# lab_sites_conf: the sites' connections, written by
+# lab_primary_backup_write and not loaded: "primary" (marks 15) over link
+# 1, "backup" (marks 16) over link 2, 0.0.0.0/0 both ways, no MOBIKE, and
+# unique = replace (a restarted peer's new IKE_SA replaces the one it
+# left).
+lab_sites_conf() {
+	lab_primary_backup_write local_ts=0.0.0.0/0 remote_ts=0.0.0.0/0 \
+		conn_extra=$'mobike = no\n    unique = replace'
 }
 
 # lab_ping_from HOST SRC DST [COUNT]: ping DST from HOST with source

@@ -72,59 +72,10 @@ lab_charon_start b 'reconcile_interval = 1
 	}
       }'
 
-# conn_conf NAME KEY LOCAL REMOTE: print a connection NAME with a child
-# NAME, marks KEY, between the outer addresses LOCAL and REMOTE, and its
-# PSK.
-conn_conf() {
-	cat <<-EOF
-	connections {
-	  $1 {
-	    local_addrs = $3
-	    remote_addrs = $4
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $3
-	    }
-	    remote {
-	      auth = psk
-	      id = $4
-	    }
-	    children {
-	      $1 {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = $2
-	        mark_out = $2
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-$1 {
-	    id-1 = $3
-	    id-2 = $4
-	    secret = lab-secret-0123456789
-	  }
-	}
-	EOF
-}
-
-# swanctl_conf HOST LOCAL1 REMOTE1 LOCAL2 REMOTE2: write HOST's
-# connections: "primary" (marks 15) over link 1 into primary.conf,
-# "backup" (marks 16) over link 2 into backup.conf, both into
-# swanctl.conf (swanctl --load-all --file unloads what its file lacks).
-swanctl_conf() {
-	local dir=$LAB_RUN/$1
-	conn_conf primary 15 "$2" "$3" > "$dir/primary.conf"
-	conn_conf backup 16 "$4" "$5" > "$dir/backup.conf"
-	cat "$dir/primary.conf" "$dir/backup.conf" > "$dir/swanctl.conf"
-}
-swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
-swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
+# The connections, not loaded yet: "primary" (marks 15) over link 1 in
+# primary.conf, "backup" (marks 16) over link 2 in backup.conf, both in
+# swanctl.conf.
+lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 

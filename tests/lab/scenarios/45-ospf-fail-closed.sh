@@ -70,76 +70,9 @@ lab_charon_start b 'reconcile_interval = 1
 	}
       }'
 
-# swanctl_conf HOST LOCAL1 REMOTE1 LOCAL2 REMOTE2: write HOST's
-# swanctl.conf: "primary" over link 1, "backup" over link 2.
-swanctl_conf() {
-	cat > "$LAB_RUN/$1/swanctl.conf" <<-EOF
-	connections {
-	  primary {
-	    local_addrs = $2
-	    remote_addrs = $3
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $2
-	    }
-	    remote {
-	      auth = psk
-	      id = $3
-	    }
-	    children {
-	      primary {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 15
-	        mark_out = 15
-	      }
-	    }
-	  }
-	  backup {
-	    local_addrs = $4
-	    remote_addrs = $5
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $4
-	    }
-	    remote {
-	      auth = psk
-	      id = $5
-	    }
-	    children {
-	      backup {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 16
-	        mark_out = 16
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-primary {
-	    id-1 = $2
-	    id-2 = $3
-	    secret = lab-secret-0123456789
-	  }
-	  ike-backup {
-	    id-1 = $4
-	    id-2 = $5
-	    secret = lab-secret-0123456789
-	  }
-	}
-	EOF
-}
-swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
-swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
+# The connections, not loaded yet: "primary" over link 1, "backup" over
+# link 2 (lab_sites_conf).
+lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
