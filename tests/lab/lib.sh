@@ -1324,6 +1324,162 @@ lab_bird_logs() {
 	return 0
 }
 
+# lab_bird_bgp_head HOST ROUTER_ID: print the start of HOST's BGP
+# bird.conf: its log (bird.log next to it), ROUTER_ID, lan0's prefix
+# (protocol direct), BGP routes exported to the kernel, and the template
+# "tunnel" of the sessions over the VTIs (direct, hold time 6 s,
+# keepalive 2 s, quick reconnects, no graceful restart).
+lab_bird_bgp_head() {
+	cat <<-EOF
+	log "$LAB_RUN/$1/bird.log" all;
+	router id $2;
+
+	protocol device {
+	}
+
+	protocol direct {
+		ipv4;
+		interface "lan0";
+	}
+
+	protocol kernel {
+		ipv4 {
+			import none;
+			export where source = RTS_BGP;
+		};
+	}
+
+	template bgp tunnel {
+		direct;
+		hold time 6;
+		keepalive time 2;
+		connect delay time 1;
+		connect retry time 2;
+		error wait time 1, 4;
+		graceful restart off;
+	}
+	EOF
+}
+
+# lab_bird_bgp_conf HOST ROUTER_ID AS PEER_AS LAN: write the bird.conf of
+# site HOST (a or b) of lab_topo_sites: lab_bird_bgp_head, then eBGP from
+# AS to PEER_AS over vti15 (session t15 on 169.254.15.0/30, local
+# preference 200) and vti16 (t16 on 169.254.16.0/30, 100), a at .1 and b
+# at .2, announcing LAN (lan0's prefix).
+lab_bird_bgp_conf() {
+	local h=$1 as=$3 peer_as=$4 lan=$5 me=1 peer=2
+	[[ $h == b ]] && me=2 peer=1
+	{
+		lab_bird_bgp_head "$h" "$2"
+		cat <<-EOF
+
+		protocol bgp t15 from tunnel {
+			local 169.254.15.$me as $as;
+			neighbor 169.254.15.$peer as $peer_as;
+			ipv4 {
+				import filter { bgp_local_pref = 200; accept; };
+				export where net = $lan;
+			};
+		}
+
+		protocol bgp t16 from tunnel {
+			local 169.254.16.$me as $as;
+			neighbor 169.254.16.$peer as $peer_as;
+			ipv4 {
+				import filter { bgp_local_pref = 100; accept; };
+				export where net = $lan;
+			};
+		}
+		EOF
+	} > "$LAB_RUN/$h/bird.conf"
+}
+
+# lab_bird_ospf_conf HOST ROUTER_ID REMOTE_LAN: write HOST's bird.conf:
+# OSPF (protocol "core", area 0) over vti15 (point-to-point, cost 10) and
+# vti16 (cost 100), hello 1 s, dead 4 s, lan0 as a stub network; the OSPF
+# routes to REMOTE_LAN exported to the kernel; its log in bird.log.
+lab_bird_ospf_conf() {
+	cat > "$LAB_RUN/$1/bird.conf" <<-EOF
+	log "$LAB_RUN/$1/bird.log" all;
+	router id $2;
+
+	protocol device {
+	}
+
+	protocol kernel {
+		ipv4 {
+			import none;
+			export where source = RTS_OSPF && net ~ [ $3 ];
+		};
+	}
+
+	protocol ospf v2 core {
+		debug { states, events };
+		ipv4 {
+			import all;
+			export none;
+		};
+		area 0 {
+			interface "vti15" {
+				type ptp;
+				cost 10;
+				hello 1;
+				dead 4;
+			};
+			interface "vti16" {
+				type ptp;
+				cost 100;
+				hello 1;
+				dead 4;
+			};
+			interface "lan0" {
+				stub yes;
+			};
+		};
+	}
+	EOF
+}
+
+# lab_bird_route_via HOST PREFIX DEV: true if HOST routes exactly PREFIX
+# (main table) through DEV by BIRD.
+lab_bird_route_via() {
+	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
+}
+
+# lab_bgp_wait PROTOCOL WHEN HOST...: wait (60 s) until each HOST's BGP
+# session PROTOCOL is Established; fail naming the host, WHEN and BIRD's
+# view of the session.
+lab_bgp_wait() {
+	local proto=$1 when=$2 h
+	shift 2
+	for h in "$@"; do
+		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$proto" ||
+			lab_fail "$h: BGP session $proto is not Established $when:" \
+				"$(lab_birdc "$h" show protocols "$proto" 2>&1 | tr '\n' ';')"
+	done
+}
+
+# lab_ospf_full HOST IFACE: true if HOST's BIRD has a Full OSPF adjacency
+# (protocol "core") on IFACE.
+lab_ospf_full() {
+	local out
+	out=$(lab_birdc "$1" show ospf neighbors core 2>&1) || return 1
+	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
+}
+
+# lab_ospf_wait IFACE WHEN HOST...: wait (60 s) until each HOST has a Full
+# OSPF adjacency on IFACE (lab_ospf_full); fail naming the host, WHEN and
+# BIRD's neighbours.
+lab_ospf_wait() {
+	local iface=$1 when=$2 h
+	shift 2
+	for h in "$@"; do
+		LAB_POLL=1 lab_wait 60 lab_ospf_full "$h" "$iface" ||
+			lab_fail "$h: no Full OSPF adjacency on $iface $when:" \
+				"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+	done
+}
+
 # ---------------------------------------------------------------- wire captures
 
 # Filter of the wire captures: IPv4 that is neither ESP nor IKE, i.e.

@@ -79,83 +79,15 @@ lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID AS PEER_AS LAN: write HOST's bird.conf: eBGP
-# from AS to PEER_AS over vti15 (local preference 200) and vti16 (100),
-# announcing LAN (lan0's prefix), BGP routes exported to the kernel.
-bird_conf() {
-	local h=$1 id=$2 as=$3 peer_as=$4 lan=$5 me=1 peer=2
-	[[ $h == b ]] && me=2 peer=1
-	cat > "$LAB_RUN/$h/bird.conf" <<-EOF
-	log "$LAB_RUN/$h/bird.log" all;
-	router id $id;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-
-	protocol bgp t15 from tunnel {
-		local 169.254.15.$me as $as;
-		neighbor 169.254.15.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 200; accept; };
-			export where net = $lan;
-		};
-	}
-
-	protocol bgp t16 from tunnel {
-		local 169.254.16.$me as $as;
-		neighbor 169.254.16.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 100; accept; };
-			export where net = $lan;
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 65001 65002 10.1.0.0/16
-bird_conf b 10.2.0.1 65002 65001 10.2.0.0/16
+# eBGP over vti15 (local preference 200) and vti16 (100), each site
+# announcing its LAN (lab_bird_bgp_conf).
+lab_bird_bgp_conf a 10.1.0.1 65001 65002 10.1.0.0/16
+lab_bird_bgp_conf b 10.2.0.1 65002 65001 10.2.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
-
-# established PROTOCOL WHEN: wait until a's and b's BGP sessions PROTOCOL
-# (t15, t16) are Established.
-established() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$1" ||
-			lab_fail "$h: BGP session $1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
 
 # both_vti STATE KEY: wait until vti<KEY> is STATE (up|down) on a and b.
 both_vti() {
@@ -182,10 +114,10 @@ holes() {
 through() {
 	local key=$1 when=$2 src=10.9.0.1 dst=10.9.0.2 before out
 	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
 		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via b 10.1.0.0/16 "vti$key" ||
 		lab_fail "b: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
 	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
@@ -229,8 +161,8 @@ both_vti up 15
 both_vti up 16
 lab_bird_start a
 lab_bird_start b
-established t15 "with both tunnels up"
-established t16 "with both tunnels up"
+lab_bgp_wait t15 "with both tunnels up" a b
+lab_bgp_wait t16 "with both tunnels up" a b
 through 15 "with both tunnels up"
 holes "with both tunnels up"
 
@@ -280,8 +212,8 @@ lab_assert "a could not initiate primary again" lab_initiate a primary
 lab_assert "a could not initiate backup again" lab_initiate a backup
 both_vti up 15
 both_vti up 16
-established t15 "with both tunnels back"
-established t16 "with both tunnels back"
+lab_bgp_wait t15 "with both tunnels back" a b
+lab_bgp_wait t16 "with both tunnels back" a b
 through 15 "with both tunnels back"
 holes "with both tunnels back"
 
@@ -325,7 +257,7 @@ n=$(lab_log_count a 'protected prefix 10\.2\.5\.0/24 has no route through')
 	lab_fail "a: $n lines say 10.2.5.0/24 has no route through vti15 over 3 reconciles, expected one"
 lab_log "a: $(grep -E -m 1 'protected prefix 10\.2\.5\.0/24' "$(lab_charon_log a)")"
 lab_assert "a: 10.2.0.0/16 is not routed through vti15 any more after the reload" \
-	route_via a 10.2.0.0/16 vti15
+	lab_bird_route_via a 10.2.0.0/16 vti15
 
 lab_log "5. protect unset: the configured remote_ts 0.0.0.0/0 protects nothing"
 new=''

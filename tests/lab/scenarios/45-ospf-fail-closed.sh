@@ -76,79 +76,15 @@ lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID REMOTE_LAN: write HOST's bird.conf: OSPF over
-# vti15 (cost 10) and vti16 (cost 100), lan0 as a stub network, the OSPF
-# route to REMOTE_LAN exported to the kernel.
-bird_conf() {
-	cat > "$LAB_RUN/$1/bird.conf" <<-EOF
-	log "$LAB_RUN/$1/bird.log" all;
-	router id $2;
-
-	protocol device {
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_OSPF && net ~ [ $3 ];
-		};
-	}
-
-	protocol ospf v2 core {
-		debug { states, events };
-		ipv4 {
-			import all;
-			export none;
-		};
-		area 0 {
-			interface "vti15" {
-				type ptp;
-				cost 10;
-				hello 1;
-				dead 4;
-			};
-			interface "vti16" {
-				type ptp;
-				cost 100;
-				hello 1;
-				dead 4;
-			};
-			interface "lan0" {
-				stub yes;
-			};
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 10.2.0.0/16
-bird_conf b 10.2.0.1 10.1.0.0/16
+# OSPF over vti15 (cost 10) and vti16 (cost 100), lan0 a stub network,
+# the route to the other LAN exported to the kernel (lab_bird_ospf_conf).
+lab_bird_ospf_conf a 10.1.0.1 10.2.0.0/16
+lab_bird_ospf_conf b 10.2.0.1 10.1.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
-
-# full HOST IFACE: true if HOST's BIRD has a Full adjacency on IFACE.
-full() {
-	local out
-	out=$(lab_birdc "$1" show ospf neighbors core 2>&1) || return 1
-	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
-}
-
-# adjacent IFACE WHEN: wait until a and b have a Full adjacency on IFACE.
-adjacent() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 full "$h" "$1" ||
-			lab_fail "$h: no Full OSPF adjacency on $1 $2:" \
-				"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
 
 # both_vti STATE KEY: wait until vti<KEY> is STATE (up|down) on a and b.
 both_vti() {
@@ -171,10 +107,10 @@ holes() {
 through() {
 	local key=$1 when=$2 src=10.9.0.1 dst=10.9.0.2 before out
 	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
 		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via b 10.1.0.0/16 "vti$key" ||
 		lab_fail "b: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
 	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
@@ -218,8 +154,8 @@ both_vti up 15
 both_vti up 16
 lab_bird_start a
 lab_bird_start b
-adjacent vti15 "with both tunnels up"
-adjacent vti16 "with both tunnels up"
+lab_ospf_wait vti15 "with both tunnels up" a b
+lab_ospf_wait vti16 "with both tunnels up" a b
 through 15 "with both tunnels up"
 holes "with both tunnels up"
 
@@ -235,7 +171,7 @@ lab_assert "a could not terminate primary" \
 both_vti down 15
 lab_link_up a vti16 || lab_fail "a: vti16 went down with the primary"
 through 16 "with the primary terminated"
-lab_assert "a: the adjacency on vti16 went with the primary" full a vti16
+lab_assert "a: the adjacency on vti16 went with the primary" lab_ospf_full a vti16
 holes "with the primary terminated"
 lab_sites_no_leak "primary terminated, OSPF over the backup"
 
@@ -268,8 +204,8 @@ lab_assert "a could not initiate primary again" lab_initiate a primary
 lab_assert "a could not initiate backup again" lab_initiate a backup
 both_vti up 15
 both_vti up 16
-adjacent vti15 "with both tunnels back"
-adjacent vti16 "with both tunnels back"
+lab_ospf_wait vti15 "with both tunnels back" a b
+lab_ospf_wait vti16 "with both tunnels back" a b
 through 15 "with both tunnels back"
 holes "with both tunnels back"
 

@@ -71,62 +71,10 @@ lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID AS PEER_AS LAN: write HOST's bird.conf: eBGP
-# from AS to PEER_AS over vti15 (local preference 200) and vti16 (100),
-# announcing LAN (lan0's prefix), BGP routes exported to the kernel.
-bird_conf() {
-	local h=$1 id=$2 as=$3 peer_as=$4 lan=$5 me=1 peer=2
-	[[ $h == b ]] && me=2 peer=1
-	cat > "$LAB_RUN/$h/bird.conf" <<-EOF
-	log "$LAB_RUN/$h/bird.log" all;
-	router id $id;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-
-	protocol bgp t15 from tunnel {
-		local 169.254.15.$me as $as;
-		neighbor 169.254.15.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 200; accept; };
-			export where net = $lan;
-		};
-	}
-
-	protocol bgp t16 from tunnel {
-		local 169.254.16.$me as $as;
-		neighbor 169.254.16.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 100; accept; };
-			export where net = $lan;
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 65001 65002 10.1.0.0/16
-bird_conf b 10.2.0.1 65002 65001 10.2.0.0/16
+# eBGP over vti15 (local preference 200) and vti16 (100), each site
+# announcing its LAN (lab_bird_bgp_conf).
+lab_bird_bgp_conf a 10.1.0.1 65001 65002 10.1.0.0/16
+lab_bird_bgp_conf b 10.2.0.1 65002 65001 10.2.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
@@ -142,22 +90,6 @@ b_holes=(10.1.0.0/16 169.254.15.0/30 169.254.16.0/30)
 holes() {
 	lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY ($1)"
 	lab_wait 10 lab_holes_are b "${b_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-}
-
-# established PROTOCOL WHEN: wait until a's and b's BGP sessions PROTOCOL
-# (t15, t16) are Established.
-established() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$1" ||
-			lab_fail "$h: BGP session $1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
 }
 
 # vtis_on_a STATE WHEN: a has vti15 and vti16, STATE (up|down), with the
@@ -188,8 +120,8 @@ up() {
 			lab_assert "$h: vti$key is not up $1" lab_wait 20 lab_link_up "$h" "vti$key"
 		done
 	done
-	established t15 "$1"
-	established t16 "$1"
+	lab_bgp_wait t15 "$1" a b
+	lab_bgp_wait t16 "$1" a b
 }
 
 # through WHEN: a routes 10.2.0.0/16 and b 10.1.0.0/16 through vti15 by
@@ -197,10 +129,10 @@ up() {
 # of the primary.
 through() {
 	local before
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 vti15 ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 vti15 ||
 		lab_fail "a: 10.2.0.0/16 is not routed through vti15 by BIRD $1:" \
 			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 vti15 ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via b 10.1.0.0/16 vti15 ||
 		lab_fail "b: 10.1.0.0/16 is not routed through vti15 by BIRD $1:" \
 			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
 	before=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
@@ -241,8 +173,8 @@ index15=$(lab_ifindex a vti15)
 index16=$(lab_ifindex a vti16)
 lab_bird_start a
 lab_bird_start b
-established t15 "with both tunnels up"
-established t16 "with both tunnels up"
+lab_bgp_wait t15 "with both tunnels up" a b
+lab_bgp_wait t16 "with both tunnels up" a b
 vtis_on_a up "with both tunnels up"
 through "with both tunnels up"
 holes "with both tunnels up"

@@ -155,44 +155,12 @@ conn_conf peer2 16 10.9.1.2 10.9.1.1 'unique = replace' '' > "$LAB_RUN/b2/swanct
 
 # ------------------------------------------------------------- BIRD
 
-# bird_head HOST ROUTER_ID: print the start of HOST's bird.conf: log,
-# router id, interfaces, lan0's prefix, BGP routes exported to the
-# kernel, and the timers of the template "tunnel".
-bird_head() {
-	cat <<-EOF
-	log "$LAB_RUN/$1/bird.log" all;
-	router id $2;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-	EOF
-}
+# Each bird.conf: lab_bird_bgp_head (log, lan0's prefix, BGP routes into
+# the kernel, the template "tunnel"), then the host's sessions.
 
 # a: AS 65001, a session per tunnel, peer1 preferred.
 {
-	bird_head a 10.1.0.1
+	lab_bird_bgp_head a 10.1.0.1
 	for n in 1 2; do
 		cat <<-EOF
 
@@ -210,7 +178,7 @@ bird_head() {
 # b1, b2: AS 65002 both, one session each, both announce 10.2.0.0/16.
 for n in 1 2; do
 	{
-		bird_head "b$n" "10.9.$((n - 1)).2"
+		lab_bird_bgp_head "b$n" "10.9.$((n - 1)).2"
 		cat <<-EOF
 
 		protocol bgp t$n from tunnel {
@@ -230,22 +198,6 @@ trap 'lab_bird_logs a b1 b2; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
-# established N WHEN: wait until the BGP session tN is Established on a
-# and on b<N>.
-established() {
-	local h
-	for h in a "b$1"; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "t$1" ||
-			lab_fail "$h: BGP session t$1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "t$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
-
 # vti_state STATE N: wait until vti<14+N> is STATE (up|down) on a and
 # on b<N>.
 vti_state() {
@@ -261,10 +213,10 @@ vti_state() {
 through() {
 	local n=$1 when=$2 key=$((14 + $1)) src dst before out
 	src=10.9.$((n - 1)).1 dst=10.9.$((n - 1)).2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
 		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via "b$n" 10.1.0.0/16 "vti$key" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via "b$n" 10.1.0.0/16 "vti$key" ||
 		lab_fail "b$n: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
 			"$(lab_routes_to "b$n" 10.1.0.0/16 | tr '\n' ';')"
 	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
@@ -312,7 +264,7 @@ bg_answered() {
 # not_via HOST PREFIX DEV: true if HOST has no BIRD route to PREFIX
 # through DEV.
 not_via() {
-	! route_via "$@"
+	! lab_bird_route_via "$@"
 }
 
 # vti_ready HOST KEY ADDR: HOST's vti<KEY> has MTU 1436 and ADDR/30.
@@ -351,8 +303,8 @@ vti_ready a 15 169.254.21.2
 vti_ready a 16 169.254.22.2
 vti_ready b1 15 169.254.21.1
 vti_ready b2 16 169.254.22.1
-established 1 "with both tunnels up"
-established 2 "with both tunnels up"
+lab_bgp_wait t1 "with both tunnels up" a b1
+lab_bgp_wait t2 "with both tunnels up" a b2
 through 1 "with both tunnels up"
 # 1436 bytes: 20 of IP, 8 of ICMP, 1408 of payload, not fragmented.
 lab_assert "a: a DF ping of 1436 bytes does not pass through vti15" \
@@ -395,8 +347,8 @@ lab_charon_start b1 "$(peer_settings 1)" "$retransmit"
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 # a's DPD restart (keyingtries = 0) gets through on its next try.
 vti_state up 1
-established 1 "with b1 back"
-established 2 "with b1 back"
+lab_bgp_wait t1 "with b1 back" a b1
+lab_bgp_wait t2 "with b1 back" a b2
 through 1 "with b1 back"
 holes "with b1 back"
 bg_answered "with b1 back"
