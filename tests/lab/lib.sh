@@ -889,6 +889,18 @@ lab_ifindex() {
 	printf '%s' "${out%%:*}"
 }
 
+# lab_links_wait STATE IFNAME WHEN HOST...: wait (60 s) until each HOST
+# has IFNAME and it is STATE (up|down: lab_link_up, lab_link_down); fail
+# naming the host and WHEN.
+lab_links_wait() {
+	local state=$1 ifname=$2 when=$3 h
+	shift 3
+	for h in "$@"; do
+		lab_wait 60 "lab_link_$state" "$h" "$ifname" ||
+			lab_fail "$h: $ifname is not $state $when"
+	done
+}
+
 # ---------------------------------------------------------------- link monitor
 # (added for the no-flap scenarios 12, 13, 19)
 
@@ -1139,7 +1151,8 @@ lab_charon_start_defaults() {
 
 # ================================================================ sites
 # Two sites behind two tunnels, a routing daemon over them, captures on
-# the underlay (added for the fail-closed scenarios 44, 45, 46).
+# the underlay (added for the fail-closed scenarios 44, 45, 46; also used
+# by 50, and BIRD's helpers by 33).
 
 # lab_topo_sites: sites a and b joined by two underlay links, each a
 # switch namespace (the wire, for captures): sw1 (a: eth-sw1 10.9.0.1/24,
@@ -1238,6 +1251,15 @@ lab_holes_are() {
 		done
 		(( n == 1 )) || return 1
 	done
+}
+
+# lab_holes_wait WHEN HOST PREFIX...: wait (10 s) until lab_holes_are
+# HOST PREFIX... holds (its blackholes are those, each once; a few
+# reconcile intervals); fail with LAB_WHY and WHEN.
+lab_holes_wait() {
+	local when=$1
+	shift
+	lab_wait 10 lab_holes_are "$@" || lab_fail "$LAB_WHY ($when)"
 }
 
 # lab_route_get_blackhole HOST DST: true if "ip route get DST" in HOST
@@ -1516,6 +1538,15 @@ lab_cap_stop() {
 	return 0
 }
 
+# lab_sites_cap_start: capture a's port (p-a) of sw1 and of sw2
+# (lab_cap_start), the captures lab_sites_mark and lab_sites_no_leak read.
+lab_sites_cap_start() {
+	local sw
+	for sw in sw1 sw2; do
+		lab_cap_start "$sw" p-a
+	done
+}
+
 # Marker pings sent so far (lab_sites_mark).
 LAB__SITE_MARKS=0
 
@@ -1565,6 +1596,79 @@ lab_sites_no_leak() {
 		lab_fail "${#leaked[@]} packets of inner addresses crossed the underlay in clear ($1), the first: ${leaked[0]}"
 	fi
 	lab_log "nothing of the inner addresses crossed the underlay in clear ($1)"
+}
+
+# ---------------------------------------------------------------- traffic between the sites
+
+# lab_sites_through KEY WHEN [PEER]: the tunnel with marks KEY (15 over
+# link 1, 16 over link 2) carries the sites' traffic: a routes
+# 10.2.0.0/16 and PEER (default b) 10.1.0.0/16 through vti<KEY> by BIRD,
+# "ip route get" on a agrees, and 10.1.0.1 <-> 10.2.0.1 pings pass both
+# ways, counted by a's outbound ESP SA of that tunnel.
+lab_sites_through() {
+	local key=$1 when=$2 peer=${3:-b} src=10.9.0.1 dst=10.9.0.2 before out
+	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
+		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
+			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via "$peer" 10.1.0.0/16 "vti$key" ||
+		lab_fail "$peer: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
+			"$(lab_routes_to "$peer" 10.1.0.0/16 | tr '\n' ';')"
+	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
+	[[ $out == *" dev vti$key "* ]] ||
+		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
+	before=$(lab_esp_packets a "$src" "$dst")
+	lab_assert "a: 10.1.0.1 -> 10.2.0.1 failed $when" \
+		lab_ping_from a 10.1.0.1 10.2.0.1
+	lab_assert "$peer: 10.2.0.1 -> 10.1.0.1 failed $when" \
+		lab_ping_from "$peer" 10.2.0.1 10.1.0.1
+	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
+}
+
+# lab_sites_closed WHEN: a and b fail closed towards each other: each
+# one's only route to the other's LAN is the plugin's blackhole (waits
+# for BIRD to withdraw), "ip route get" hits it on both, and pings
+# between the LANs fail both ways, while a's default route across link 1
+# (which would carry them in clear) is still there.
+lab_sites_closed() {
+	local when=$1
+	lab_wait 20 lab_only_blackhole a 10.2.0.0/16 ||
+		lab_fail "a: 10.2.0.0/16 has other routes than the blackhole $when:" \
+			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	lab_wait 20 lab_only_blackhole b 10.1.0.0/16 ||
+		lab_fail "b: 10.1.0.0/16 has other routes than the blackhole $when:" \
+			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
+	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	[[ -n $(ip -n a route show default via 10.9.0.2) ]] ||
+		lab_fail "a: the default route across link 1 is gone $when: the checks would prove nothing"
+	lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole $when" \
+		lab_route_get_blackhole a 10.2.0.1
+	lab_assert "b: ip route get 10.1.0.1 does not hit the blackhole $when" \
+		lab_route_get_blackhole b 10.1.0.1
+	lab_assert_not "10.1.0.1 reaches 10.2.0.1 $when" \
+		lab_ping_from a 10.1.0.1 10.2.0.1 2
+	lab_assert_not "10.2.0.1 reaches 10.1.0.1 $when" \
+		lab_ping_from b 10.2.0.1 10.1.0.1 2
+}
+
+# lab_bg_ping_start HOST SRC DST: ping DST from HOST's address SRC every
+# 0.3 s in the background (lab_ping_from_start), into
+# $LAB_RUN/HOST/bg-ping.
+lab_bg_ping_start() {
+	lab_ping_from_start "$1" "$2" "$3" "$LAB_RUN/$1/bg-ping" 0.3
+}
+
+# lab_bg_ping_stop WHEN HOST...: stop each HOST's lab_bg_ping_start ping;
+# fail if one died, log what each sent and received across WHEN.
+lab_bg_ping_stop() {
+	local when=$1 h sent
+	shift
+	for h in "$@"; do
+		sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
+			lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
+		lab_log "$h: background ping across $when: sent, received: $sent"
+	done
 }
 
 # ---------------------------------------------------------------- many tunnels

@@ -86,41 +86,11 @@ trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
-# both_vti STATE KEY: wait until vti<KEY> is STATE (up|down) on a and b.
-both_vti() {
-	local h
-	for h in a b; do
-		lab_assert "$h: vti$2 is not $1" lab_wait 20 "lab_link_$1" "$h" "vti$2"
-	done
-}
-
 # holes WHEN: a has its one blackhole (10.2.0.0/16), b its one
 # (10.1.0.0/16), and no other route with protocol 165.
 holes() {
-	lab_wait 10 lab_holes_are a 10.2.0.0/16 || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b 10.1.0.0/16 || lab_fail "$LAB_WHY ($1)"
-}
-
-# through KEY WHEN: a routes 10.2.0.0/16 and b 10.1.0.0/16 through
-# vti<KEY> by OSPF; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by a's
-# outbound ESP SA of that tunnel.
-through() {
-	local key=$1 when=$2 src=10.9.0.1 dst=10.9.0.2 before out
-	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 lab_bird_route_via b 10.1.0.0/16 "vti$key" ||
-		lab_fail "b: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
-	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
-	[[ $out == *" dev vti$key "* ]] ||
-		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
-	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "10.2.0.1 -> 10.1.0.1 failed $when" lab_ping_from b 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
+	lab_holes_wait "$1" a 10.2.0.0/16
+	lab_holes_wait "$1" b 10.1.0.0/16
 }
 
 # ------------------------------------------------------------- 0. configs loaded
@@ -129,9 +99,7 @@ lab_holes_are a || lab_fail "$LAB_WHY (before any config)"
 lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the configs" \
 	lab_ping_from a 10.1.0.1 10.2.0.1 1
 
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_sites_mark
 
 lab_log "0. configs loaded"
@@ -140,37 +108,34 @@ lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 holes "with the configs loaded, before any SA"
 sas=$(lab_swanctl a --list-sas)
 [[ -z $sas ]] || lab_fail "a has SAs before any initiate: $sas"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with the configs loaded" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with the configs loaded and no tunnel" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
+lab_sites_closed "with the configs loaded and no tunnel"
 lab_sites_no_leak "configs loaded, no tunnel"
 
 # ------------------------------------------------------------- 1. both up
 lab_log "1. both tunnels up"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-both_vti up 15
-both_vti up 16
+lab_links_wait up vti15 "with both tunnels up" a b
+lab_links_wait up vti16 "with both tunnels up" a b
 lab_bird_start a
 lab_bird_start b
 lab_ospf_wait vti15 "with both tunnels up" a b
 lab_ospf_wait vti16 "with both tunnels up" a b
-through 15 "with both tunnels up"
+lab_sites_through 15 "with both tunnels up"
 holes "with both tunnels up"
 
 # Background pings both ways from here on: they cross every transition.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
-lab_ping_from_start b 10.2.0.1 10.1.0.1 "$LAB_RUN/b/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
+lab_bg_ping_start b 10.2.0.1 10.1.0.1
 lab_sites_no_leak "both tunnels up"
 
 # ------------------------------------------------------------- 2. primary down
 lab_log "2. primary terminated"
 lab_assert "a could not terminate primary" \
 	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
-both_vti down 15
+lab_links_wait down vti15 "after the primary's terminate" a b
 lab_link_up a vti16 || lab_fail "a: vti16 went down with the primary"
-through 16 "with the primary terminated"
+lab_sites_through 16 "with the primary terminated"
 lab_assert "a: the adjacency on vti16 went with the primary" lab_ospf_full a vti16
 holes "with the primary terminated"
 lab_sites_no_leak "primary terminated, OSPF over the backup"
@@ -179,22 +144,8 @@ lab_sites_no_leak "primary terminated, OSPF over the backup"
 lab_log "3. backup terminated too"
 lab_assert "a could not terminate backup" \
 	lab_swanctl a --terminate --ike backup --timeout 30 > /dev/null
-both_vti down 16
-lab_assert "a: 10.2.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole a 10.2.0.0/16
-lab_assert "b: 10.1.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole b 10.1.0.0/16
-lab_log "a, both down: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-[[ -n $(ip -n a route show default via 10.9.0.2) ]] ||
-	lab_fail "a: the default route across link 1 is gone: the checks would prove nothing"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert "b: ip route get 10.1.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole b 10.1.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with both tunnels down" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
-lab_assert_not "10.2.0.1 reaches 10.1.0.1 with both tunnels down" \
-	lab_ping_from b 10.2.0.1 10.1.0.1 2
+lab_links_wait down vti16 "after the backup's terminate" a b
+lab_sites_closed "with both tunnels down"
 holes "with both tunnels down"
 lab_sites_no_leak "both tunnels down"
 
@@ -202,18 +153,14 @@ lab_sites_no_leak "both tunnels down"
 lab_log "4. both tunnels back"
 lab_assert "a could not initiate primary again" lab_initiate a primary
 lab_assert "a could not initiate backup again" lab_initiate a backup
-both_vti up 15
-both_vti up 16
+lab_links_wait up vti15 "with both tunnels back" a b
+lab_links_wait up vti16 "with both tunnels back" a b
 lab_ospf_wait vti15 "with both tunnels back" a b
 lab_ospf_wait vti16 "with both tunnels back" a b
-through 15 "with both tunnels back"
+lab_sites_through 15 "with both tunnels back"
 holes "with both tunnels back"
 
-for h in a b; do
-	sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
-		lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
-	lab_log "$h: background ping across 1-4: sent, received: $sent"
-done
+lab_bg_ping_stop 1-4 a b
 lab_sites_no_leak "across 1-4"
 # No protected prefix is narrower than a route through a VTI: nothing to
 # warn about, also not in the seconds between a tunnel's coming up and

@@ -198,38 +198,6 @@ trap 'lab_bird_logs a b1 b2; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
-# vti_state STATE N: wait until vti<14+N> is STATE (up|down) on a and
-# on b<N>.
-vti_state() {
-	local h key=$((14 + $2))
-	for h in a "b$2"; do
-		lab_assert "$h: vti$key is not $1" lab_wait 60 "lab_link_$1" "$h" "vti$key"
-	done
-}
-
-# through N WHEN: a routes 10.2.0.0/16 and b<N> 10.1.0.0/16 through the
-# tunnel to b<N> by BGP; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by
-# a's outbound ESP SA of that tunnel.
-through() {
-	local n=$1 when=$2 key=$((14 + $1)) src dst before out
-	src=10.9.$((n - 1)).1 dst=10.9.$((n - 1)).2
-	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 lab_bird_route_via "b$n" 10.1.0.0/16 "vti$key" ||
-		lab_fail "b$n: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to "b$n" 10.1.0.0/16 | tr '\n' ';')"
-	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
-	[[ $out == *" dev vti$key "* ]] ||
-		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
-	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "b$n: 10.2.0.1 -> 10.1.0.1 failed $when" \
-		lab_ping_from "b$n" 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
-}
-
 # Blackholes each host should have once (lab_holes_are).
 a_holes=(10.2.0.0/16 169.254.21.0/30 169.254.22.0/30)
 b1_holes=(10.1.0.0/16 169.254.21.0/30)
@@ -237,12 +205,13 @@ b2_holes=(10.1.0.0/16 169.254.22.0/30)
 
 # holes WHEN: a, b1 and b2 have their blackholes, each once.
 holes() {
-	lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b1 "${b1_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b2 "${b2_holes[@]}" || lab_fail "$LAB_WHY ($1)"
+	lab_holes_wait "$1" a "${a_holes[@]}"
+	lab_holes_wait "$1" b1 "${b1_holes[@]}"
+	lab_holes_wait "$1" b2 "${b2_holes[@]}"
 }
 
-# bg_replies: print how many replies the background ping has had.
+# bg_replies: print how many replies a's background ping (lab_bg_ping_start)
+# has had.
 bg_replies() {
 	local text='' rest
 	IFS= read -r -d '' text < "$LAB_RUN/a/bg-ping" || true
@@ -284,18 +253,16 @@ lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the c
 	lab_ping_from a 10.1.0.1 10.2.0.1 1
 
 lab_log "1. both tunnels up"
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_sites_mark
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 lab_load_conf b2 "$LAB_RUN/b2/swanctl.conf"
-lab_wait 10 lab_holes_are b1 "${b1_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
-lab_wait 10 lab_holes_are b2 "${b2_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
+lab_holes_wait "config loaded" b1 "${b1_holes[@]}"
+lab_holes_wait "config loaded" b2 "${b2_holes[@]}"
 # start_action = start: loading a's config brings both tunnels up.
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-vti_state up 1
-vti_state up 2
+lab_links_wait up vti15 "with both tunnels up" a b1
+lab_links_wait up vti16 "with both tunnels up" a b2
 for h in a b1 b2; do
 	lab_bird_start "$h"
 done
@@ -305,14 +272,14 @@ vti_ready b1 15 169.254.21.1
 vti_ready b2 16 169.254.22.1
 lab_bgp_wait t1 "with both tunnels up" a b1
 lab_bgp_wait t2 "with both tunnels up" a b2
-through 1 "with both tunnels up"
+lab_sites_through 15 "with both tunnels up" b1
 # 1436 bytes: 20 of IP, 8 of ICMP, 1408 of payload, not fragmented.
 lab_assert "a: a DF ping of 1436 bytes does not pass through vti15" \
 	lab_in a ping -n -q -c 1 -W 2 -M "do" -s 1408 -I 10.1.0.1 10.2.0.1 > /dev/null
 holes "with both tunnels up"
 
 # The background ping crosses every change from here on.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
 bg_answered "with both tunnels up"
 lab_sites_no_leak "both tunnels up"
 
@@ -323,18 +290,17 @@ lab_charon_kill b1
 # b1's kernel would go on answering through them, and the ESP coming in
 # would tell a's DPD that the peer is alive.
 ip -n b1 xfrm state flush
-lab_assert "a: vti15 is not down after b1's charon was killed (DPD)" \
-	lab_wait 60 lab_link_down a vti15
+lab_links_wait down vti15 "after b1's charon was killed (DPD)" a
 lab_assert "a: no 'giving up after N retransmits' line for peer1's DPD" \
 	lab_log_has a 'giving up after [0-9]+ retransmits'
 lab_link_up a vti16 || lab_fail "a: vti16 went down with peer1"
-through 2 "with b1's charon dead"
+lab_sites_through 16 "with b1's charon dead" b2
 lab_assert "a: the BGP session over vti16 went down with peer1" \
 	lab_bgp_established a t2
 bg_answered "with b1's charon dead"
 lab_assert "a: 10.2.0.0/16 is routed through vti15 with peer1 down" \
 	lab_wait 20 not_via a 10.2.0.0/16 vti15
-lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY (b1 dead)"
+lab_holes_wait "b1 dead" a "${a_holes[@]}"
 lab_sites_no_leak "b1's charon dead, BGP over peer2"
 # dpd_action = restart, keyingtries = 0: a keeps trying b1.
 lab_assert "a: no 'peer not responding, trying again' line while b1 is dead" \
@@ -346,16 +312,14 @@ lab_log "3. b1's charon started again"
 lab_charon_start b1 "$(peer_settings 1)" "$retransmit"
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 # a's DPD restart (keyingtries = 0) gets through on its next try.
-vti_state up 1
+lab_links_wait up vti15 "with b1 back" a b1
 lab_bgp_wait t1 "with b1 back" a b1
 lab_bgp_wait t2 "with b1 back" a b2
-through 1 "with b1 back"
+lab_sites_through 15 "with b1 back" b1
 holes "with b1 back"
 bg_answered "with b1 back"
 
-sent=$(lab_ping_stop "$LAB_RUN/a/bg-ping") ||
-	lab_fail "a: the background ping died: $(tail -n 3 "$LAB_RUN/a/bg-ping")"
-lab_log "a: background ping across 1-3: sent, received: $sent"
+lab_bg_ping_stop 1-3 a
 lab_sites_no_leak "across 1-3"
 
 for h in a b1 b2; do
