@@ -1154,33 +1154,43 @@ lab_charon_start_defaults() {
 # the underlay (added for the fail-closed scenarios 44, 45, 46; also used
 # by 50, and BIRD's helpers by 33).
 
-# lab_topo_sites: sites a and b joined by two underlay links, each a
-# switch namespace (the wire, for captures): sw1 (a: eth-sw1 10.9.0.1/24,
-# b: eth-sw1 10.9.0.2/24) and sw2 (eth-sw2, 10.9.1.1/24 and 10.9.1.2/24);
-# the switch ports are p-a and p-b. a's LAN is the dummy lan0 with
-# 10.1.0.1/16, b's lan0 has 10.2.0.1/16. Each site's default route goes
-# to the other across link 1 in clear: what is neither routed into a
-# tunnel nor blackholed reaches the other site's LAN unencrypted.
+# lab_topo_sites [PEER1 PEER2]: sites a and b joined by two underlay
+# links, each a switch namespace (the wire, for captures): sw1 (a: eth-sw1
+# 10.9.0.1/24, b: eth-sw1 10.9.0.2/24) and sw2 (eth-sw2, 10.9.1.1/24 and
+# 10.9.1.2/24); the switch ports are p-a and p-b. a's LAN is the dummy
+# lan0 with 10.1.0.1/16, b's lan0 has 10.2.0.1/16. Each site's default
+# route goes to the other across link 1 in clear: what is neither routed
+# into a tunnel nor blackholed reaches the other site's LAN unencrypted.
+# With PEER1 and PEER2, the far end of link 1 is the host PEER1 and that
+# of link 2 the host PEER2 instead of b: two gateways of one site, each
+# with lan0 10.2.0.1/16 and its default route to a across its own link.
 lab_topo_sites() {
-	lab_host a b
+	local p1=${1:-b} p2=${2:-b} peers p gw
+	peers=("$p1")
+	[[ $p2 == "$p1" ]] || peers+=("$p2")
+	lab_host a "${peers[@]}"
 	lab_switch sw1
 	lab_switch sw2
 	lab_switch_port sw1 a 10.9.0.1/24
-	lab_switch_port sw1 b 10.9.0.2/24
+	lab_switch_port sw1 "$p1" 10.9.0.2/24
 	lab_switch_port sw2 a 10.9.1.1/24
-	lab_switch_port sw2 b 10.9.1.2/24
+	lab_switch_port sw2 "$p2" 10.9.1.2/24
 	lab_ip a <<-EOF
 	link add lan0 type dummy
 	addr add 10.1.0.1/16 dev lan0
 	link set lan0 up
 	route add default via 10.9.0.2
 	EOF
-	lab_ip b <<-EOF
-	link add lan0 type dummy
-	addr add 10.2.0.1/16 dev lan0
-	link set lan0 up
-	route add default via 10.9.0.1
-	EOF
+	for p in "${peers[@]}"; do
+		gw=10.9.0.1
+		[[ $p == "$p1" ]] || gw=10.9.1.1
+		lab_ip "$p" <<-EOF
+		link add lan0 type dummy
+		addr add 10.2.0.1/16 dev lan0
+		link set lan0 up
+		route add default via $gw
+		EOF
+	done
 }
 
 # lab_sites_conf: the sites' connections, written by

@@ -38,31 +38,9 @@ lab_require_plugin
 
 # ------------------------------------------------------------- topology
 # sw1: a 10.9.0.1/24 -- b1 10.9.0.2/24; sw2: a 10.9.1.1/24 -- b2
-# 10.9.1.2/24 (the names and addresses lab_sites_mark and
-# lab_sites_no_leak expect).
-lab_host a b1 b2
-lab_switch sw1
-lab_switch sw2
-lab_switch_port sw1 a 10.9.0.1/24
-lab_switch_port sw1 b1 10.9.0.2/24
-lab_switch_port sw2 a 10.9.1.1/24
-lab_switch_port sw2 b2 10.9.1.2/24
-lab_ip a <<-EOF
-link add lan0 type dummy
-addr add 10.1.0.1/16 dev lan0
-link set lan0 up
-route add default via 10.9.0.2
-EOF
-for h in b1 b2; do
-	gw=10.9.0.1
-	[[ $h == b2 ]] && gw=10.9.1.1
-	lab_ip "$h" <<-EOF
-	link add lan0 type dummy
-	addr add 10.2.0.1/16 dev lan0
-	link set lan0 up
-	route add default via $gw
-	EOF
-done
+# 10.9.1.2/24; a's lan0 10.1.0.1/16, b1's and b2's 10.2.0.1/16; each
+# host's default route crosses its link in clear.
+lab_topo_sites b1 b2
 
 # ------------------------------------------------------------- charon
 # Short retransmits (2 s, then x1.4, 2 tries): a dead peer is given up on
