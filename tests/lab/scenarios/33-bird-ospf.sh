@@ -100,11 +100,8 @@ check_state() {
 lab_log "both tunnels up"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-for h in a b; do
-	for key in 15 16; do
-		lab_assert "$h: vti$key is not up" lab_wait 20 lab_link_up "$h" "vti$key"
-	done
-done
+lab_links_wait up vti15 "with both tunnels up" a b
+lab_links_wait up vti16 "with both tunnels up" a b
 addrs=$(ip -n a -4 -o addr show)
 [[ $addrs =~ vti15\ +inet\ 169\.254\.15\.1/30\  &&
 	$addrs =~ vti16\ +inet\ 169\.254\.16\.1/30\  ]] ||
@@ -122,9 +119,8 @@ check_state "with both tunnels up" vti15
 lab_log "terminate the primary"
 lab_assert "a could not terminate primary" \
 	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
+lab_links_wait down vti15 "after the terminate" a b
 for h in a b; do
-	lab_assert "$h: vti15 is not down after the terminate" \
-		lab_wait 20 lab_link_down "$h" vti15
 	LAB_POLL=1 lab_wait 30 no_neighbor "$h" vti15 ||
 		lab_fail "$h: BIRD still has a neighbour on vti15:" \
 			"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
@@ -139,9 +135,7 @@ check_state "with the primary terminated" vti16
 
 lab_log "re-initiate the primary"
 lab_assert "a could not initiate primary again" lab_initiate a primary
-for h in a b; do
-	lab_assert "$h: vti15 is not up again" lab_wait 20 lab_link_up "$h" vti15
-done
+lab_links_wait up vti15 "after the primary came back" a b
 lab_ospf_wait vti15 "after the primary came back" a b
 check_state "with the primary back" vti15
 
