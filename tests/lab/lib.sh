@@ -716,25 +716,35 @@ lab_pair_conf() {
 	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 }
 
-# lab_primary_backup_conf [KEY=VALUE...]: write and load, on a and b, two
-# PSK connections between them: "primary" (child primary, marks 15) over
-# 10.9.0.1/10.9.0.2 and "backup" (child backup, marks 16) over
-# 10.9.1.1/10.9.1.2, each with the lab_psk_conf options given.
-lab_primary_backup_conf() {
+# lab_primary_backup_write [KEY=VALUE...]: write, on a and b, two PSK
+# connections between them, each with the lab_psk_conf options given:
+# "primary" (child primary, marks 15) over 10.9.0.1/10.9.0.2 into
+# $LAB_RUN/HOST/primary.conf, "backup" (child backup, marks 16) over
+# 10.9.1.1/10.9.1.2 into backup.conf, and both into swanctl.conf (one
+# file: --load-all unloads what the file it loads does not have). Loads
+# nothing.
+lab_primary_backup_write() {
 	local h
-	lab_psk_conf "$LAB_RUN/a/1.conf" 10.9.0.1 10.9.0.2 conn=primary \
+	lab_psk_conf "$LAB_RUN/a/primary.conf" 10.9.0.1 10.9.0.2 conn=primary \
 		child=primary mark_in=15 mark_out=15 "$@"
-	lab_psk_conf "$LAB_RUN/a/2.conf" 10.9.1.1 10.9.1.2 conn=backup \
+	lab_psk_conf "$LAB_RUN/a/backup.conf" 10.9.1.1 10.9.1.2 conn=backup \
 		child=backup mark_in=16 mark_out=16 "$@"
-	lab_psk_conf "$LAB_RUN/b/1.conf" 10.9.0.2 10.9.0.1 conn=primary \
+	lab_psk_conf "$LAB_RUN/b/primary.conf" 10.9.0.2 10.9.0.1 conn=primary \
 		child=primary mark_in=15 mark_out=15 "$@"
-	lab_psk_conf "$LAB_RUN/b/2.conf" 10.9.1.2 10.9.1.1 conn=backup \
+	lab_psk_conf "$LAB_RUN/b/backup.conf" 10.9.1.2 10.9.1.1 conn=backup \
 		child=backup mark_in=16 mark_out=16 "$@"
-	# one file: --load-all unloads what the file it loads does not have
 	for h in a b; do
-		cat "$LAB_RUN/$h/1.conf" "$LAB_RUN/$h/2.conf" > "$LAB_RUN/$h/swanctl.conf"
-		lab_load_conf "$h" "$LAB_RUN/$h/swanctl.conf"
+		cat "$LAB_RUN/$h/primary.conf" "$LAB_RUN/$h/backup.conf" \
+			> "$LAB_RUN/$h/swanctl.conf"
 	done
+}
+
+# lab_primary_backup_conf [KEY=VALUE...]: lab_primary_backup_write, then
+# load swanctl.conf on a and b.
+lab_primary_backup_conf() {
+	lab_primary_backup_write "$@"
+	lab_load_conf a "$LAB_RUN/a/swanctl.conf"
+	lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 }
 
 # lab_require_xfrmi: end the scenario as skipped (lab_skip) unless the
@@ -877,6 +887,18 @@ lab_ifindex() {
 	local out
 	out=$(ip -n "$1" -o link show dev "$2" 2>/dev/null) || return 1
 	printf '%s' "${out%%:*}"
+}
+
+# lab_links_wait STATE IFNAME WHEN HOST...: wait (60 s) until each HOST
+# has IFNAME and it is STATE (up|down: lab_link_up, lab_link_down); fail
+# naming the host and WHEN.
+lab_links_wait() {
+	local state=$1 ifname=$2 when=$3 h
+	shift 3
+	for h in "$@"; do
+		lab_wait 60 "lab_link_$state" "$h" "$ifname" ||
+			lab_fail "$h: $ifname is not $state $when"
+	done
 }
 
 # ---------------------------------------------------------------- link monitor
@@ -1129,35 +1151,56 @@ lab_charon_start_defaults() {
 
 # ================================================================ sites
 # Two sites behind two tunnels, a routing daemon over them, captures on
-# the underlay (added for the fail-closed scenarios 44, 45, 46).
+# the underlay (added for the fail-closed scenarios 44, 45, 46; also used
+# by 50, and BIRD's helpers by 33).
 
-# lab_topo_sites: sites a and b joined by two underlay links, each a
-# switch namespace (the wire, for captures): sw1 (a: eth-sw1 10.9.0.1/24,
-# b: eth-sw1 10.9.0.2/24) and sw2 (eth-sw2, 10.9.1.1/24 and 10.9.1.2/24);
-# the switch ports are p-a and p-b. a's LAN is the dummy lan0 with
-# 10.1.0.1/16, b's lan0 has 10.2.0.1/16. Each site's default route goes
-# to the other across link 1 in clear: what is neither routed into a
-# tunnel nor blackholed reaches the other site's LAN unencrypted.
+# lab_topo_sites [PEER1 PEER2]: sites a and b joined by two underlay
+# links, each a switch namespace (the wire, for captures): sw1 (a: eth-sw1
+# 10.9.0.1/24, b: eth-sw1 10.9.0.2/24) and sw2 (eth-sw2, 10.9.1.1/24 and
+# 10.9.1.2/24); the switch ports are p-a and p-b. a's LAN is the dummy
+# lan0 with 10.1.0.1/16, b's lan0 has 10.2.0.1/16. Each site's default
+# route goes to the other across link 1 in clear: what is neither routed
+# into a tunnel nor blackholed reaches the other site's LAN unencrypted.
+# With PEER1 and PEER2, the far end of link 1 is the host PEER1 and that
+# of link 2 the host PEER2 instead of b: two gateways of one site, each
+# with lan0 10.2.0.1/16 and its default route to a across its own link.
 lab_topo_sites() {
-	lab_host a b
+	local p1=${1:-b} p2=${2:-b} peers p gw
+	peers=("$p1")
+	[[ $p2 == "$p1" ]] || peers+=("$p2")
+	lab_host a "${peers[@]}"
 	lab_switch sw1
 	lab_switch sw2
 	lab_switch_port sw1 a 10.9.0.1/24
-	lab_switch_port sw1 b 10.9.0.2/24
+	lab_switch_port sw1 "$p1" 10.9.0.2/24
 	lab_switch_port sw2 a 10.9.1.1/24
-	lab_switch_port sw2 b 10.9.1.2/24
+	lab_switch_port sw2 "$p2" 10.9.1.2/24
 	lab_ip a <<-EOF
 	link add lan0 type dummy
 	addr add 10.1.0.1/16 dev lan0
 	link set lan0 up
 	route add default via 10.9.0.2
 	EOF
-	lab_ip b <<-EOF
-	link add lan0 type dummy
-	addr add 10.2.0.1/16 dev lan0
-	link set lan0 up
-	route add default via 10.9.0.1
-	EOF
+	for p in "${peers[@]}"; do
+		gw=10.9.0.1
+		[[ $p == "$p1" ]] || gw=10.9.1.1
+		lab_ip "$p" <<-EOF
+		link add lan0 type dummy
+		addr add 10.2.0.1/16 dev lan0
+		link set lan0 up
+		route add default via $gw
+		EOF
+	done
+}
+
+# lab_sites_conf: the sites' connections, written by
+# lab_primary_backup_write and not loaded: "primary" (marks 15) over link
+# 1, "backup" (marks 16) over link 2, 0.0.0.0/0 both ways, no MOBIKE, and
+# unique = replace (a restarted peer's new IKE_SA replaces the one it
+# left).
+lab_sites_conf() {
+	lab_primary_backup_write local_ts=0.0.0.0/0 remote_ts=0.0.0.0/0 \
+		conn_extra=$'mobike = no\n    unique = replace'
 }
 
 # lab_ping_from HOST SRC DST [COUNT]: ping DST from HOST with source
@@ -1218,6 +1261,15 @@ lab_holes_are() {
 		done
 		(( n == 1 )) || return 1
 	done
+}
+
+# lab_holes_wait WHEN HOST PREFIX...: wait (10 s) until lab_holes_are
+# HOST PREFIX... holds (its blackholes are those, each once; a few
+# reconcile intervals); fail with LAB_WHY and WHEN.
+lab_holes_wait() {
+	local when=$1
+	shift
+	lab_wait 10 lab_holes_are "$@" || lab_fail "$LAB_WHY ($when)"
 }
 
 # lab_route_get_blackhole HOST DST: true if "ip route get DST" in HOST
@@ -1304,6 +1356,162 @@ lab_bird_logs() {
 	return 0
 }
 
+# lab_bird_bgp_head HOST ROUTER_ID: print the start of HOST's BGP
+# bird.conf: its log (bird.log next to it), ROUTER_ID, lan0's prefix
+# (protocol direct), BGP routes exported to the kernel, and the template
+# "tunnel" of the sessions over the VTIs (direct, hold time 6 s,
+# keepalive 2 s, quick reconnects, no graceful restart).
+lab_bird_bgp_head() {
+	cat <<-EOF
+	log "$LAB_RUN/$1/bird.log" all;
+	router id $2;
+
+	protocol device {
+	}
+
+	protocol direct {
+		ipv4;
+		interface "lan0";
+	}
+
+	protocol kernel {
+		ipv4 {
+			import none;
+			export where source = RTS_BGP;
+		};
+	}
+
+	template bgp tunnel {
+		direct;
+		hold time 6;
+		keepalive time 2;
+		connect delay time 1;
+		connect retry time 2;
+		error wait time 1, 4;
+		graceful restart off;
+	}
+	EOF
+}
+
+# lab_bird_bgp_conf HOST ROUTER_ID AS PEER_AS LAN: write the bird.conf of
+# site HOST (a or b) of lab_topo_sites: lab_bird_bgp_head, then eBGP from
+# AS to PEER_AS over vti15 (session t15 on 169.254.15.0/30, local
+# preference 200) and vti16 (t16 on 169.254.16.0/30, 100), a at .1 and b
+# at .2, announcing LAN (lan0's prefix).
+lab_bird_bgp_conf() {
+	local h=$1 as=$3 peer_as=$4 lan=$5 me=1 peer=2
+	[[ $h == b ]] && me=2 peer=1
+	{
+		lab_bird_bgp_head "$h" "$2"
+		cat <<-EOF
+
+		protocol bgp t15 from tunnel {
+			local 169.254.15.$me as $as;
+			neighbor 169.254.15.$peer as $peer_as;
+			ipv4 {
+				import filter { bgp_local_pref = 200; accept; };
+				export where net = $lan;
+			};
+		}
+
+		protocol bgp t16 from tunnel {
+			local 169.254.16.$me as $as;
+			neighbor 169.254.16.$peer as $peer_as;
+			ipv4 {
+				import filter { bgp_local_pref = 100; accept; };
+				export where net = $lan;
+			};
+		}
+		EOF
+	} > "$LAB_RUN/$h/bird.conf"
+}
+
+# lab_bird_ospf_conf HOST ROUTER_ID REMOTE_LAN: write HOST's bird.conf:
+# OSPF (protocol "core", area 0) over vti15 (point-to-point, cost 10) and
+# vti16 (cost 100), hello 1 s, dead 4 s, lan0 as a stub network; the OSPF
+# routes to REMOTE_LAN exported to the kernel; its log in bird.log.
+lab_bird_ospf_conf() {
+	cat > "$LAB_RUN/$1/bird.conf" <<-EOF
+	log "$LAB_RUN/$1/bird.log" all;
+	router id $2;
+
+	protocol device {
+	}
+
+	protocol kernel {
+		ipv4 {
+			import none;
+			export where source = RTS_OSPF && net ~ [ $3 ];
+		};
+	}
+
+	protocol ospf v2 core {
+		debug { states, events };
+		ipv4 {
+			import all;
+			export none;
+		};
+		area 0 {
+			interface "vti15" {
+				type ptp;
+				cost 10;
+				hello 1;
+				dead 4;
+			};
+			interface "vti16" {
+				type ptp;
+				cost 100;
+				hello 1;
+				dead 4;
+			};
+			interface "lan0" {
+				stub yes;
+			};
+		};
+	}
+	EOF
+}
+
+# lab_bird_route_via HOST PREFIX DEV: true if HOST routes exactly PREFIX
+# (main table) through DEV by BIRD.
+lab_bird_route_via() {
+	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
+}
+
+# lab_bgp_wait PROTOCOL WHEN HOST...: wait (60 s) until each HOST's BGP
+# session PROTOCOL is Established; fail naming the host, WHEN and BIRD's
+# view of the session.
+lab_bgp_wait() {
+	local proto=$1 when=$2 h
+	shift 2
+	for h in "$@"; do
+		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$proto" ||
+			lab_fail "$h: BGP session $proto is not Established $when:" \
+				"$(lab_birdc "$h" show protocols "$proto" 2>&1 | tr '\n' ';')"
+	done
+}
+
+# lab_ospf_full HOST IFACE: true if HOST's BIRD has a Full OSPF adjacency
+# (protocol "core") on IFACE.
+lab_ospf_full() {
+	local out
+	out=$(lab_birdc "$1" show ospf neighbors core 2>&1) || return 1
+	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
+}
+
+# lab_ospf_wait IFACE WHEN HOST...: wait (60 s) until each HOST has a Full
+# OSPF adjacency on IFACE (lab_ospf_full); fail naming the host, WHEN and
+# BIRD's neighbours.
+lab_ospf_wait() {
+	local iface=$1 when=$2 h
+	shift 2
+	for h in "$@"; do
+		LAB_POLL=1 lab_wait 60 lab_ospf_full "$h" "$iface" ||
+			lab_fail "$h: no Full OSPF adjacency on $iface $when:" \
+				"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+	done
+}
+
 # ---------------------------------------------------------------- wire captures
 
 # Filter of the wire captures: IPv4 that is neither ESP nor IKE, i.e.
@@ -1338,6 +1546,15 @@ lab_cap_stop() {
 			cp "$LAB_RUN/cap-$sw" "$LAB_OUT/cap-$sw"
 	done
 	return 0
+}
+
+# lab_sites_cap_start: capture a's port (p-a) of sw1 and of sw2
+# (lab_cap_start), the captures lab_sites_mark and lab_sites_no_leak read.
+lab_sites_cap_start() {
+	local sw
+	for sw in sw1 sw2; do
+		lab_cap_start "$sw" p-a
+	done
 }
 
 # Marker pings sent so far (lab_sites_mark).
@@ -1389,6 +1606,79 @@ lab_sites_no_leak() {
 		lab_fail "${#leaked[@]} packets of inner addresses crossed the underlay in clear ($1), the first: ${leaked[0]}"
 	fi
 	lab_log "nothing of the inner addresses crossed the underlay in clear ($1)"
+}
+
+# ---------------------------------------------------------------- traffic between the sites
+
+# lab_sites_through KEY WHEN [PEER]: the tunnel with marks KEY (15 over
+# link 1, 16 over link 2) carries the sites' traffic: a routes
+# 10.2.0.0/16 and PEER (default b) 10.1.0.0/16 through vti<KEY> by BIRD,
+# "ip route get" on a agrees, and 10.1.0.1 <-> 10.2.0.1 pings pass both
+# ways, counted by a's outbound ESP SA of that tunnel.
+lab_sites_through() {
+	local key=$1 when=$2 peer=${3:-b} src=10.9.0.1 dst=10.9.0.2 before out
+	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/16 "vti$key" ||
+		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
+			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via "$peer" 10.1.0.0/16 "vti$key" ||
+		lab_fail "$peer: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
+			"$(lab_routes_to "$peer" 10.1.0.0/16 | tr '\n' ';')"
+	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
+	[[ $out == *" dev vti$key "* ]] ||
+		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
+	before=$(lab_esp_packets a "$src" "$dst")
+	lab_assert "a: 10.1.0.1 -> 10.2.0.1 failed $when" \
+		lab_ping_from a 10.1.0.1 10.2.0.1
+	lab_assert "$peer: 10.2.0.1 -> 10.1.0.1 failed $when" \
+		lab_ping_from "$peer" 10.2.0.1 10.1.0.1
+	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
+}
+
+# lab_sites_closed WHEN: a and b fail closed towards each other: each
+# one's only route to the other's LAN is the plugin's blackhole (waits
+# for BIRD to withdraw), "ip route get" hits it on both, and pings
+# between the LANs fail both ways, while a's default route across link 1
+# (which would carry them in clear) is still there.
+lab_sites_closed() {
+	local when=$1
+	lab_wait 20 lab_only_blackhole a 10.2.0.0/16 ||
+		lab_fail "a: 10.2.0.0/16 has other routes than the blackhole $when:" \
+			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	lab_wait 20 lab_only_blackhole b 10.1.0.0/16 ||
+		lab_fail "b: 10.1.0.0/16 has other routes than the blackhole $when:" \
+			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
+	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
+	[[ -n $(ip -n a route show default via 10.9.0.2) ]] ||
+		lab_fail "a: the default route across link 1 is gone $when: the checks would prove nothing"
+	lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole $when" \
+		lab_route_get_blackhole a 10.2.0.1
+	lab_assert "b: ip route get 10.1.0.1 does not hit the blackhole $when" \
+		lab_route_get_blackhole b 10.1.0.1
+	lab_assert_not "10.1.0.1 reaches 10.2.0.1 $when" \
+		lab_ping_from a 10.1.0.1 10.2.0.1 2
+	lab_assert_not "10.2.0.1 reaches 10.1.0.1 $when" \
+		lab_ping_from b 10.2.0.1 10.1.0.1 2
+}
+
+# lab_bg_ping_start HOST SRC DST: ping DST from HOST's address SRC every
+# 0.3 s in the background (lab_ping_from_start), into
+# $LAB_RUN/HOST/bg-ping.
+lab_bg_ping_start() {
+	lab_ping_from_start "$1" "$2" "$3" "$LAB_RUN/$1/bg-ping" 0.3
+}
+
+# lab_bg_ping_stop WHEN HOST...: stop each HOST's lab_bg_ping_start ping;
+# fail if one died, log what each sent and received across WHEN.
+lab_bg_ping_stop() {
+	local when=$1 h sent
+	shift
+	for h in "$@"; do
+		sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
+			lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
+		lab_log "$h: background ping across $when: sent, received: $sent"
+	done
 }
 
 # ---------------------------------------------------------------- many tunnels

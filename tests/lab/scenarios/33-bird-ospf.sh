@@ -19,8 +19,6 @@
 # namespace); config, control socket, pid file and log in $LAB_RUN/HOST.
 
 lab_require_plugin
-[[ -x /usr/sbin/bird && -x /usr/sbin/birdc ]] ||
-	lab_fail "BIRD 2 is not installed (/usr/sbin/bird, birdc): apt-get install bird2"
 
 # ------------------------------------------------------------- topology
 lab_host a b
@@ -61,117 +59,31 @@ lab_primary_backup_conf "${conf[@]}"
 
 # ------------------------------------------------------------- BIRD
 
-# bird_start HOST ROUTER_ID REMOTE_NET: write HOST's BIRD config and start
-# BIRD in HOST's network namespace; it exports OSPF routes to REMOTE_NET
-# into the kernel's main table.
-bird_start() {
-	local h=$1 id=$2 net=$3 dir=$LAB_RUN/$1
-	cat > "$dir/bird.conf" <<-EOF
-	log "$dir/bird.log" all;
-	router id $id;
-
-	protocol device {
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_OSPF && net ~ [ $net ];
-		};
-	}
-
-	protocol ospf v2 core {
-		debug { states, events };
-		ipv4 {
-			import all;
-			export none;
-		};
-		area 0 {
-			interface "vti15" {
-				type ptp;
-				cost 10;
-				hello 1;
-				dead 4;
-			};
-			interface "vti16" {
-				type ptp;
-				cost 100;
-				hello 1;
-				dead 4;
-			};
-			interface "lan0" {
-				stub yes;
-			};
-		};
-	}
-	EOF
-	# BIRD forks into the background once the config is read.
-	lab_in "$h" /usr/sbin/bird -c "$dir/bird.conf" -s "$dir/bird.ctl" \
-		-P "$dir/bird.pid" ||
-		lab_fail "$h: bird did not start: $(tail -n 5 "$dir/bird.log" 2>&1)"
-	lab_log "$h: bird started"
-}
-
-# birdc HOST ARGS...: ask HOST's BIRD.
-birdc() {
-	/usr/sbin/birdc -s "$LAB_RUN/$1/bird.ctl" "${@:2}"
-}
-
-# full HOST IFACE: true if HOST's BIRD has a Full adjacency on IFACE.
-full() {
-	local out
-	out=$(birdc "$1" show ospf neighbors core 2>&1) || return 1
-	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
-}
+# OSPF over vti15 (cost 10) and vti16 (cost 100), lan0 a stub network,
+# the route to the other's stub network exported to the kernel
+# (lab_bird_ospf_conf); BIRD starts once both tunnels are up.
+lab_bird_ospf_conf a 10.1.0.1 10.2.0.0/24
+lab_bird_ospf_conf b 10.2.0.1 10.1.0.0/24
 
 # no_neighbor HOST IFACE: true if HOST's BIRD lists no neighbour on IFACE.
 no_neighbor() {
 	local out
-	out=$(birdc "$1" show ospf neighbors core 2>&1) || return 1
+	out=$(lab_birdc "$1" show ospf neighbors core 2>&1) || return 1
 	[[ ! $out =~ [[:space:]]$2[[:space:]] ]]
 }
 
-# route_via HOST NET DEV: true if HOST's kernel routes NET through DEV
-# by BIRD (main table).
-route_via() {
-	local out
-	out=$(ip -n "$1" route show "$2" 2>/dev/null) || return 1
-	[[ $out == *" dev $3 proto bird "* ]]
-}
-
-# ping_from HOST SRC DST: ping DST from address SRC (3 probes); succeeds
-# if all answers came back.
-ping_from() {
-	local out
-	out=$(lab_in "$1" ping -n -q -c 3 -i 0.2 -W 2 -I "$2" "$3" 2>&1) ||
-		{ printf '%s\n' "$out" >&2; return 1; }
-	[[ $out == *" 0% packet loss"* ]] || { printf '%s\n' "$out" >&2; return 1; }
-}
-
-# Keep BIRD's logs with the results, whatever the verdict, and stop BIRD.
-bird_stop() {
-	local h pid
-	for h in a b; do
-		if [[ -s $LAB_RUN/$h/bird.pid ]]; then
-			read -r pid < "$LAB_RUN/$h/bird.pid"
-			kill "$pid" 2>/dev/null || true
-		fi
-		[[ -n ${LAB_OUT:-} && -d $LAB_OUT && -e $LAB_RUN/$h/bird.log ]] &&
-			cp "$LAB_RUN/$h/bird.log" "$LAB_OUT/$h.bird.log"
-	done
-	return 0
-}
-trap bird_stop EXIT
+# Keep BIRD's logs with the results, whatever the verdict.
+trap 'lab_bird_logs a b' EXIT
 
 # check_state WHEN DEV: a's and b's routes to the other's stub network
 # go through DEV by BIRD, and 10.1.0.1 <-> 10.2.0.1 pings pass, as ESP.
 check_state() {
-	local when=$1 dev=$2 out before after src=10.9.0.1 dst=10.9.0.2
+	local when=$1 dev=$2 out before src=10.9.0.1 dst=10.9.0.2
 	[[ $dev == vti16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/24 "$dev" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via a 10.2.0.0/24 "$dev" ||
 		lab_fail "a: 10.2.0.0/24 is not routed through $dev by BIRD $when:" \
 			"$(ip -n a route show 10.2.0.0/24)"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/24 "$dev" ||
+	LAB_POLL=1 lab_wait 30 lab_bird_route_via b 10.1.0.0/24 "$dev" ||
 		lab_fail "b: 10.1.0.0/24 is not routed through $dev by BIRD $when:" \
 			"$(ip -n b route show 10.1.0.0/24)"
 	lab_log "a $when: $(ip -n a route show 10.2.0.0/24)"
@@ -179,11 +91,8 @@ check_state() {
 	[[ $out == *" dev $dev "* ]] ||
 		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev $dev"
 	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" ping_from a 10.1.0.1 10.2.0.1
-	after=$(lab_esp_packets a "$src" "$dst")
-	lab_log "a's outbound ESP on $src -> $dst $when: $before -> $after"
-	(( after - before >= 3 )) ||
-		lab_fail "a's ESP SA of $dev counted $((after - before)) packets over 3 pings $when"
+	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
+	lab_esp_delta_ok a "$src" "$dst" "$before" 3 "$when"
 }
 
 # ------------------------------------------------------------- the run
@@ -191,11 +100,8 @@ check_state() {
 lab_log "both tunnels up"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-for h in a b; do
-	for key in 15 16; do
-		lab_assert "$h: vti$key is not up" lab_wait 20 lab_link_up "$h" "vti$key"
-	done
-done
+lab_links_wait up vti15 "with both tunnels up" a b
+lab_links_wait up vti16 "with both tunnels up" a b
 addrs=$(ip -n a -4 -o addr show)
 [[ $addrs =~ vti15\ +inet\ 169\.254\.15\.1/30\  &&
 	$addrs =~ vti16\ +inet\ 169\.254\.16\.1/30\  ]] ||
@@ -203,30 +109,24 @@ addrs=$(ip -n a -4 -o addr show)
 routes=$(ip -n a route show proto 165)
 [[ -z $routes ]] || lab_fail "a: the plugin installed routes with routes = none: $routes"
 
-bird_start a 10.1.0.1 10.2.0.0/24
-bird_start b 10.2.0.1 10.1.0.0/24
-for h in a b; do
-	for dev in vti15 vti16; do
-		LAB_POLL=1 lab_wait 60 full "$h" "$dev" ||
-			lab_fail "$h: no Full OSPF adjacency on $dev:" \
-				"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
-	done
-done
-lab_log "a: $(birdc a show ospf neighbors core | tr -s '\t ' ' ' | tr '\n' ';')"
+lab_bird_start a
+lab_bird_start b
+lab_ospf_wait vti15 "with both tunnels up" a b
+lab_ospf_wait vti16 "with both tunnels up" a b
+lab_log "a: $(lab_birdc a show ospf neighbors core | tr -s '\t ' ' ' | tr '\n' ';')"
 check_state "with both tunnels up" vti15
 
 lab_log "terminate the primary"
 lab_assert "a could not terminate primary" \
 	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
+lab_links_wait down vti15 "after the terminate" a b
 for h in a b; do
-	lab_assert "$h: vti15 is not down after the terminate" \
-		lab_wait 20 lab_link_down "$h" vti15
 	LAB_POLL=1 lab_wait 30 no_neighbor "$h" vti15 ||
 		lab_fail "$h: BIRD still has a neighbour on vti15:" \
-			"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
+			"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
 	lab_assert "$h: BIRD did not take vti15 out of OSPF (no 'Removing interface vti15' line)" \
 		lab_wait 10 grep -q 'core: Removing interface vti15 ' "$LAB_RUN/$h/bird.log"
-	lab_assert "$h: the adjacency on vti16 went too" full "$h" vti16
+	lab_assert "$h: the adjacency on vti16 went too" lab_ospf_full "$h" vti16
 done
 addrs=$(ip -n a -4 -o addr show dev vti15)
 [[ $addrs == *" 169.254.15.1/30 "* ]] ||
@@ -235,12 +135,8 @@ check_state "with the primary terminated" vti16
 
 lab_log "re-initiate the primary"
 lab_assert "a could not initiate primary again" lab_initiate a primary
-for h in a b; do
-	lab_assert "$h: vti15 is not up again" lab_wait 20 lab_link_up "$h" vti15
-	LAB_POLL=1 lab_wait 60 full "$h" vti15 ||
-		lab_fail "$h: no Full OSPF adjacency on vti15 after the primary came back:" \
-			"$(birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
-done
+lab_links_wait up vti15 "after the primary came back" a b
+lab_ospf_wait vti15 "after the primary came back" a b
 check_state "with the primary back" vti15
 
 for h in a b; do

@@ -72,147 +72,22 @@ lab_charon_start b 'reconcile_interval = 1
 	}
       }'
 
-# conn_conf NAME KEY LOCAL REMOTE: print a connection NAME with a child
-# NAME, marks KEY, between the outer addresses LOCAL and REMOTE, and its
-# PSK.
-conn_conf() {
-	cat <<-EOF
-	connections {
-	  $1 {
-	    local_addrs = $3
-	    remote_addrs = $4
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $3
-	    }
-	    remote {
-	      auth = psk
-	      id = $4
-	    }
-	    children {
-	      $1 {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = $2
-	        mark_out = $2
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-$1 {
-	    id-1 = $3
-	    id-2 = $4
-	    secret = lab-secret-0123456789
-	  }
-	}
-	EOF
-}
-
-# swanctl_conf HOST LOCAL1 REMOTE1 LOCAL2 REMOTE2: write HOST's
-# connections: "primary" (marks 15) over link 1 into primary.conf,
-# "backup" (marks 16) over link 2 into backup.conf, both into
-# swanctl.conf (swanctl --load-all --file unloads what its file lacks).
-swanctl_conf() {
-	local dir=$LAB_RUN/$1
-	conn_conf primary 15 "$2" "$3" > "$dir/primary.conf"
-	conn_conf backup 16 "$4" "$5" > "$dir/backup.conf"
-	cat "$dir/primary.conf" "$dir/backup.conf" > "$dir/swanctl.conf"
-}
-swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
-swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
+# The connections, not loaded yet: "primary" (marks 15) over link 1 in
+# primary.conf, "backup" (marks 16) over link 2 in backup.conf, both in
+# swanctl.conf.
+lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID AS PEER_AS LAN: write HOST's bird.conf: eBGP
-# from AS to PEER_AS over vti15 (local preference 200) and vti16 (100),
-# announcing LAN (lan0's prefix), BGP routes exported to the kernel.
-bird_conf() {
-	local h=$1 id=$2 as=$3 peer_as=$4 lan=$5 me=1 peer=2
-	[[ $h == b ]] && me=2 peer=1
-	cat > "$LAB_RUN/$h/bird.conf" <<-EOF
-	log "$LAB_RUN/$h/bird.log" all;
-	router id $id;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-
-	protocol bgp t15 from tunnel {
-		local 169.254.15.$me as $as;
-		neighbor 169.254.15.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 200; accept; };
-			export where net = $lan;
-		};
-	}
-
-	protocol bgp t16 from tunnel {
-		local 169.254.16.$me as $as;
-		neighbor 169.254.16.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 100; accept; };
-			export where net = $lan;
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 65001 65002 10.1.0.0/16
-bird_conf b 10.2.0.1 65002 65001 10.2.0.0/16
+# eBGP over vti15 (local preference 200) and vti16 (100), each site
+# announcing its LAN (lab_bird_bgp_conf).
+lab_bird_bgp_conf a 10.1.0.1 65001 65002 10.1.0.0/16
+lab_bird_bgp_conf b 10.2.0.1 65002 65001 10.2.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
-
-# established PROTOCOL WHEN: wait until a's and b's BGP sessions PROTOCOL
-# (t15, t16) are Established.
-established() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$1" ||
-			lab_fail "$h: BGP session $1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
-
-# both_vti STATE KEY: wait until vti<KEY> is STATE (up|down) on a and b.
-both_vti() {
-	local h
-	for h in a b; do
-		lab_assert "$h: vti$2 is not $1" lab_wait 20 "lab_link_$1" "$h" "vti$2"
-	done
-}
 
 # Blackholes a and b should have (lab_holes_are).
 a_holes=(10.2.0.0/16 169.254.15.0/30 169.254.16.0/30)
@@ -221,30 +96,8 @@ b_holes=(10.1.0.0/16 169.254.15.0/30 169.254.16.0/30)
 # holes WHEN: a and b have their blackholes, each once, and no other
 # route with protocol 165 (waits a few reconciles).
 holes() {
-	lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b "${b_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-}
-
-# through KEY WHEN: a routes 10.2.0.0/16 and b 10.1.0.0/16 through
-# vti<KEY> by BGP; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by a's
-# outbound ESP SA of that tunnel.
-through() {
-	local key=$1 when=$2 src=10.9.0.1 dst=10.9.0.2 before out
-	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 "vti$key" ||
-		lab_fail "b: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
-	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
-	[[ $out == *" dev vti$key "* ]] ||
-		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
-	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "10.2.0.1 -> 10.1.0.1 failed $when" lab_ping_from b 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
+	lab_holes_wait "$1" a "${a_holes[@]}"
+	lab_holes_wait "$1" b "${b_holes[@]}"
 }
 
 # ------------------------------------------------------------- 0. configs loaded
@@ -253,9 +106,7 @@ lab_holes_are a || lab_fail "$LAB_WHY (before any config)"
 lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the configs" \
 	lab_ping_from a 10.1.0.1 10.2.0.1 1
 
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_sites_mark
 
 lab_log "0. configs loaded"
@@ -264,37 +115,34 @@ lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 holes "with the configs loaded, before any SA"
 sas=$(lab_swanctl a --list-sas)
 [[ -z $sas ]] || lab_fail "a has SAs before any initiate: $sas"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with the configs loaded" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with the configs loaded and no tunnel" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
+lab_sites_closed "with the configs loaded and no tunnel"
 lab_sites_no_leak "configs loaded, no tunnel"
 
 # ------------------------------------------------------------- 1. both up
 lab_log "1. both tunnels up"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-both_vti up 15
-both_vti up 16
+lab_links_wait up vti15 "with both tunnels up" a b
+lab_links_wait up vti16 "with both tunnels up" a b
 lab_bird_start a
 lab_bird_start b
-established t15 "with both tunnels up"
-established t16 "with both tunnels up"
-through 15 "with both tunnels up"
+lab_bgp_wait t15 "with both tunnels up" a b
+lab_bgp_wait t16 "with both tunnels up" a b
+lab_sites_through 15 "with both tunnels up"
 holes "with both tunnels up"
 
 # Background pings both ways from here on: they cross every transition.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
-lab_ping_from_start b 10.2.0.1 10.1.0.1 "$LAB_RUN/b/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
+lab_bg_ping_start b 10.2.0.1 10.1.0.1
 lab_sites_no_leak "both tunnels up"
 
 # ------------------------------------------------------------- 2. primary down
 lab_log "2. primary terminated"
 lab_assert "a could not terminate primary" \
 	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
-both_vti down 15
+lab_links_wait down vti15 "after the primary's terminate" a b
 lab_link_up a vti16 || lab_fail "a: vti16 went down with the primary"
-through 16 "with the primary terminated"
+lab_sites_through 16 "with the primary terminated"
 lab_assert "a: the BGP session over vti16 went down with the primary" \
 	lab_bgp_established a t16
 holes "with the primary terminated"
@@ -304,22 +152,8 @@ lab_sites_no_leak "primary terminated, BGP over the backup"
 lab_log "3. backup terminated too"
 lab_assert "a could not terminate backup" \
 	lab_swanctl a --terminate --ike backup --timeout 30 > /dev/null
-both_vti down 16
-lab_assert "a: 10.2.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole a 10.2.0.0/16
-lab_assert "b: 10.1.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole b 10.1.0.0/16
-lab_log "a, both down: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-[[ -n $(ip -n a route show default via 10.9.0.2) ]] ||
-	lab_fail "a: the default route across link 1 is gone: the checks would prove nothing"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert "b: ip route get 10.1.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole b 10.1.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with both tunnels down" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
-lab_assert_not "10.2.0.1 reaches 10.1.0.1 with both tunnels down" \
-	lab_ping_from b 10.2.0.1 10.1.0.1 2
+lab_links_wait down vti16 "after the backup's terminate" a b
+lab_sites_closed "with both tunnels down"
 holes "with both tunnels down"
 lab_sites_no_leak "both tunnels down"
 
@@ -327,18 +161,14 @@ lab_sites_no_leak "both tunnels down"
 lab_log "4. both tunnels back"
 lab_assert "a could not initiate primary again" lab_initiate a primary
 lab_assert "a could not initiate backup again" lab_initiate a backup
-both_vti up 15
-both_vti up 16
-established t15 "with both tunnels back"
-established t16 "with both tunnels back"
-through 15 "with both tunnels back"
+lab_links_wait up vti15 "with both tunnels back" a b
+lab_links_wait up vti16 "with both tunnels back" a b
+lab_bgp_wait t15 "with both tunnels back" a b
+lab_bgp_wait t16 "with both tunnels back" a b
+lab_sites_through 15 "with both tunnels back"
 holes "with both tunnels back"
 
-for h in a b; do
-	sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
-		lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
-	lab_log "$h: background ping across 1-4: sent, received: $sent"
-done
+lab_bg_ping_stop 1-4 a b
 lab_sites_no_leak "across 1-4"
 # No protected prefix is narrower than a route through a VTI: nothing to
 # warn about, neither in the seconds between a tunnel's coming up and
@@ -362,8 +192,7 @@ new=${text/"$old"/"$old, 10.2.5.0/24"}
 [[ $new != "$text" ]] || lab_fail "could not rewrite a's settings in $conf"
 printf '%s\n' "$new" > "$conf"
 lab_swanctl a --reload-settings > /dev/null
-lab_wait 10 lab_holes_are a "${a_holes[@]}" 10.2.5.0/24 ||
-	lab_fail "$LAB_WHY (after adding 10.2.5.0/24 to keys.15.protect)"
+lab_holes_wait "after adding 10.2.5.0/24 to keys.15.protect" a "${a_holes[@]}" 10.2.5.0/24
 out=$(ip -n a route get 10.2.5.1 2>&1) || true
 lab_log "a: ip route get 10.2.5.1: $out"
 lab_assert "a: no line 'protected prefix 10.2.5.0/24 has no route through ...'" \
@@ -374,7 +203,7 @@ n=$(lab_log_count a 'protected prefix 10\.2\.5\.0/24 has no route through')
 	lab_fail "a: $n lines say 10.2.5.0/24 has no route through vti15 over 3 reconciles, expected one"
 lab_log "a: $(grep -E -m 1 'protected prefix 10\.2\.5\.0/24' "$(lab_charon_log a)")"
 lab_assert "a: 10.2.0.0/16 is not routed through vti15 any more after the reload" \
-	route_via a 10.2.0.0/16 vti15
+	lab_bird_route_via a 10.2.0.0/16 vti15
 
 lab_log "5. protect unset: the configured remote_ts 0.0.0.0/0 protects nothing"
 new=''
@@ -385,7 +214,7 @@ done <<< "$text"
 	lab_fail "could not take protect out of a's settings in $conf"
 printf '%s' "$new" > "$conf"
 lab_swanctl a --reload-settings > /dev/null
-lab_wait 10 lab_holes_are a || lab_fail "$LAB_WHY (with protect unset)"
+lab_holes_wait "with protect unset" a
 lab_sleep 3
 lab_holes_are a || lab_fail "$LAB_WHY (with protect unset, 3 s later)"
 line='vti: .*(protect.*0\.0\.0\.0/0|0\.0\.0\.0/0.*protect)'
@@ -397,25 +226,23 @@ lab_log "a: $(grep -E -m 1 -- "$line" "$(lab_charon_log a)")"
 lab_log "5. protect back; the connections unloaded and loaded"
 printf '%s\n' "$text" > "$conf"
 lab_swanctl a --reload-settings > /dev/null
-lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY (protect set again)"
+lab_holes_wait "protect set again" a "${a_holes[@]}"
 for conn in primary backup; do
 	lab_assert "a could not terminate $conn" \
 		lab_swanctl a --terminate --ike "$conn" --timeout 30 > /dev/null
 done
-both_vti down 15
-both_vti down 16
+lab_links_wait down vti15 "after the terminates" a b
+lab_links_wait down vti16 "after the terminates" a b
 lab_load_conf a "$LAB_RUN/a/backup.conf"
-lab_wait 10 lab_holes_are a 10.2.0.0/16 169.254.16.0/30 ||
-	lab_fail "$LAB_WHY (with only the backup's config loaded)"
+lab_holes_wait "with only the backup's config loaded" a 10.2.0.0/16 169.254.16.0/30
 lab_sleep 2
 lab_holes_are a 10.2.0.0/16 169.254.16.0/30 ||
 	lab_fail "$LAB_WHY (with only the backup's config loaded, 2 s later)"
 printf 'connections {\n}\n' > "$LAB_RUN/a/none.conf"
 lab_load_conf a "$LAB_RUN/a/none.conf"
-lab_wait 10 lab_holes_are a || lab_fail "$LAB_WHY (with no config loaded)"
+lab_holes_wait "with no config loaded" a
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_wait 10 lab_holes_are a "${a_holes[@]}" ||
-	lab_fail "$LAB_WHY (with the configs loaded again)"
+lab_holes_wait "with the configs loaded again" a "${a_holes[@]}"
 
 for h in a b; do
 	lab_assert_not "$h: the plugin logged a failure" lab_log_has "$h" 'vti: .*failed'

@@ -70,188 +70,27 @@ lab_charon_start b 'reconcile_interval = 1
 	}
       }'
 
-# swanctl_conf HOST LOCAL1 REMOTE1 LOCAL2 REMOTE2: write HOST's
-# swanctl.conf: "primary" over link 1, "backup" over link 2.
-swanctl_conf() {
-	cat > "$LAB_RUN/$1/swanctl.conf" <<-EOF
-	connections {
-	  primary {
-	    local_addrs = $2
-	    remote_addrs = $3
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $2
-	    }
-	    remote {
-	      auth = psk
-	      id = $3
-	    }
-	    children {
-	      primary {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 15
-	        mark_out = 15
-	      }
-	    }
-	  }
-	  backup {
-	    local_addrs = $4
-	    remote_addrs = $5
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $4
-	    }
-	    remote {
-	      auth = psk
-	      id = $5
-	    }
-	    children {
-	      backup {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 16
-	        mark_out = 16
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-primary {
-	    id-1 = $2
-	    id-2 = $3
-	    secret = lab-secret-0123456789
-	  }
-	  ike-backup {
-	    id-1 = $4
-	    id-2 = $5
-	    secret = lab-secret-0123456789
-	  }
-	}
-	EOF
-}
-swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
-swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
+# The connections, not loaded yet: "primary" over link 1, "backup" over
+# link 2 (lab_sites_conf).
+lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID REMOTE_LAN: write HOST's bird.conf: OSPF over
-# vti15 (cost 10) and vti16 (cost 100), lan0 as a stub network, the OSPF
-# route to REMOTE_LAN exported to the kernel.
-bird_conf() {
-	cat > "$LAB_RUN/$1/bird.conf" <<-EOF
-	log "$LAB_RUN/$1/bird.log" all;
-	router id $2;
-
-	protocol device {
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_OSPF && net ~ [ $3 ];
-		};
-	}
-
-	protocol ospf v2 core {
-		debug { states, events };
-		ipv4 {
-			import all;
-			export none;
-		};
-		area 0 {
-			interface "vti15" {
-				type ptp;
-				cost 10;
-				hello 1;
-				dead 4;
-			};
-			interface "vti16" {
-				type ptp;
-				cost 100;
-				hello 1;
-				dead 4;
-			};
-			interface "lan0" {
-				stub yes;
-			};
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 10.2.0.0/16
-bird_conf b 10.2.0.1 10.1.0.0/16
+# OSPF over vti15 (cost 10) and vti16 (cost 100), lan0 a stub network,
+# the route to the other LAN exported to the kernel (lab_bird_ospf_conf).
+lab_bird_ospf_conf a 10.1.0.1 10.2.0.0/16
+lab_bird_ospf_conf b 10.2.0.1 10.1.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
-# full HOST IFACE: true if HOST's BIRD has a Full adjacency on IFACE.
-full() {
-	local out
-	out=$(lab_birdc "$1" show ospf neighbors core 2>&1) || return 1
-	[[ $out =~ [[:space:]]Full/[A-Za-z]+[[:space:]]+[0-9.]+[[:space:]]+$2[[:space:]] ]]
-}
-
-# adjacent IFACE WHEN: wait until a and b have a Full adjacency on IFACE.
-adjacent() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 full "$h" "$1" ||
-			lab_fail "$h: no Full OSPF adjacency on $1 $2:" \
-				"$(lab_birdc "$h" show ospf neighbors core 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
-
-# both_vti STATE KEY: wait until vti<KEY> is STATE (up|down) on a and b.
-both_vti() {
-	local h
-	for h in a b; do
-		lab_assert "$h: vti$2 is not $1" lab_wait 20 "lab_link_$1" "$h" "vti$2"
-	done
-}
-
 # holes WHEN: a has its one blackhole (10.2.0.0/16), b its one
 # (10.1.0.0/16), and no other route with protocol 165.
 holes() {
-	lab_wait 10 lab_holes_are a 10.2.0.0/16 || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b 10.1.0.0/16 || lab_fail "$LAB_WHY ($1)"
-}
-
-# through KEY WHEN: a routes 10.2.0.0/16 and b 10.1.0.0/16 through
-# vti<KEY> by OSPF; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by a's
-# outbound ESP SA of that tunnel.
-through() {
-	local key=$1 when=$2 src=10.9.0.1 dst=10.9.0.2 before out
-	[[ $key == 16 ]] && src=10.9.1.1 dst=10.9.1.2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 "vti$key" ||
-		lab_fail "b: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
-	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
-	[[ $out == *" dev vti$key "* ]] ||
-		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
-	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "10.2.0.1 -> 10.1.0.1 failed $when" lab_ping_from b 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
+	lab_holes_wait "$1" a 10.2.0.0/16
+	lab_holes_wait "$1" b 10.1.0.0/16
 }
 
 # ------------------------------------------------------------- 0. configs loaded
@@ -260,9 +99,7 @@ lab_holes_are a || lab_fail "$LAB_WHY (before any config)"
 lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the configs" \
 	lab_ping_from a 10.1.0.1 10.2.0.1 1
 
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_sites_mark
 
 lab_log "0. configs loaded"
@@ -271,38 +108,35 @@ lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 holes "with the configs loaded, before any SA"
 sas=$(lab_swanctl a --list-sas)
 [[ -z $sas ]] || lab_fail "a has SAs before any initiate: $sas"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with the configs loaded" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with the configs loaded and no tunnel" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
+lab_sites_closed "with the configs loaded and no tunnel"
 lab_sites_no_leak "configs loaded, no tunnel"
 
 # ------------------------------------------------------------- 1. both up
 lab_log "1. both tunnels up"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-both_vti up 15
-both_vti up 16
+lab_links_wait up vti15 "with both tunnels up" a b
+lab_links_wait up vti16 "with both tunnels up" a b
 lab_bird_start a
 lab_bird_start b
-adjacent vti15 "with both tunnels up"
-adjacent vti16 "with both tunnels up"
-through 15 "with both tunnels up"
+lab_ospf_wait vti15 "with both tunnels up" a b
+lab_ospf_wait vti16 "with both tunnels up" a b
+lab_sites_through 15 "with both tunnels up"
 holes "with both tunnels up"
 
 # Background pings both ways from here on: they cross every transition.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
-lab_ping_from_start b 10.2.0.1 10.1.0.1 "$LAB_RUN/b/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
+lab_bg_ping_start b 10.2.0.1 10.1.0.1
 lab_sites_no_leak "both tunnels up"
 
 # ------------------------------------------------------------- 2. primary down
 lab_log "2. primary terminated"
 lab_assert "a could not terminate primary" \
 	lab_swanctl a --terminate --ike primary --timeout 30 > /dev/null
-both_vti down 15
+lab_links_wait down vti15 "after the primary's terminate" a b
 lab_link_up a vti16 || lab_fail "a: vti16 went down with the primary"
-through 16 "with the primary terminated"
-lab_assert "a: the adjacency on vti16 went with the primary" full a vti16
+lab_sites_through 16 "with the primary terminated"
+lab_assert "a: the adjacency on vti16 went with the primary" lab_ospf_full a vti16
 holes "with the primary terminated"
 lab_sites_no_leak "primary terminated, OSPF over the backup"
 
@@ -310,22 +144,8 @@ lab_sites_no_leak "primary terminated, OSPF over the backup"
 lab_log "3. backup terminated too"
 lab_assert "a could not terminate backup" \
 	lab_swanctl a --terminate --ike backup --timeout 30 > /dev/null
-both_vti down 16
-lab_assert "a: 10.2.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole a 10.2.0.0/16
-lab_assert "b: 10.1.0.0/16 has other routes than the blackhole with both tunnels down" \
-	lab_wait 20 lab_only_blackhole b 10.1.0.0/16
-lab_log "a, both down: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-[[ -n $(ip -n a route show default via 10.9.0.2) ]] ||
-	lab_fail "a: the default route across link 1 is gone: the checks would prove nothing"
-lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole a 10.2.0.1
-lab_assert "b: ip route get 10.1.0.1 does not hit the blackhole with both tunnels down" \
-	lab_route_get_blackhole b 10.1.0.1
-lab_assert_not "10.1.0.1 reaches 10.2.0.1 with both tunnels down" \
-	lab_ping_from a 10.1.0.1 10.2.0.1 2
-lab_assert_not "10.2.0.1 reaches 10.1.0.1 with both tunnels down" \
-	lab_ping_from b 10.2.0.1 10.1.0.1 2
+lab_links_wait down vti16 "after the backup's terminate" a b
+lab_sites_closed "with both tunnels down"
 holes "with both tunnels down"
 lab_sites_no_leak "both tunnels down"
 
@@ -333,18 +153,14 @@ lab_sites_no_leak "both tunnels down"
 lab_log "4. both tunnels back"
 lab_assert "a could not initiate primary again" lab_initiate a primary
 lab_assert "a could not initiate backup again" lab_initiate a backup
-both_vti up 15
-both_vti up 16
-adjacent vti15 "with both tunnels back"
-adjacent vti16 "with both tunnels back"
-through 15 "with both tunnels back"
+lab_links_wait up vti15 "with both tunnels back" a b
+lab_links_wait up vti16 "with both tunnels back" a b
+lab_ospf_wait vti15 "with both tunnels back" a b
+lab_ospf_wait vti16 "with both tunnels back" a b
+lab_sites_through 15 "with both tunnels back"
 holes "with both tunnels back"
 
-for h in a b; do
-	sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
-		lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
-	lab_log "$h: background ping across 1-4: sent, received: $sent"
-done
+lab_bg_ping_stop 1-4 a b
 lab_sites_no_leak "across 1-4"
 # No protected prefix is narrower than a route through a VTI: nothing to
 # warn about, also not in the seconds between a tunnel's coming up and

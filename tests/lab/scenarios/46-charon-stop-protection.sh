@@ -64,136 +64,17 @@ lab_charon_start b 'reconcile_interval = 1
 	}
       }'
 
-# swanctl_conf HOST LOCAL1 REMOTE1 LOCAL2 REMOTE2: write HOST's
-# swanctl.conf: "primary" over link 1, "backup" over link 2. unique =
-# replace: a new IKE_SA from a restarted peer replaces the one it left.
-swanctl_conf() {
-	cat > "$LAB_RUN/$1/swanctl.conf" <<-EOF
-	connections {
-	  primary {
-	    local_addrs = $2
-	    remote_addrs = $3
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $2
-	    }
-	    remote {
-	      auth = psk
-	      id = $3
-	    }
-	    children {
-	      primary {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 15
-	        mark_out = 15
-	      }
-	    }
-	  }
-	  backup {
-	    local_addrs = $4
-	    remote_addrs = $5
-	    proposals = aes128-sha256-modp2048
-	    mobike = no
-	    unique = replace
-	    local {
-	      auth = psk
-	      id = $4
-	    }
-	    remote {
-	      auth = psk
-	      id = $5
-	    }
-	    children {
-	      backup {
-	        local_ts = 0.0.0.0/0
-	        remote_ts = 0.0.0.0/0
-	        esp_proposals = aes128gcm16
-	        mark_in = 16
-	        mark_out = 16
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  ike-primary {
-	    id-1 = $2
-	    id-2 = $3
-	    secret = lab-secret-0123456789
-	  }
-	  ike-backup {
-	    id-1 = $4
-	    id-2 = $5
-	    secret = lab-secret-0123456789
-	  }
-	}
-	EOF
-}
-swanctl_conf a 10.9.0.1 10.9.0.2 10.9.1.1 10.9.1.2
-swanctl_conf b 10.9.0.2 10.9.0.1 10.9.1.2 10.9.1.1
+# The connections, not loaded yet: "primary" over link 1, "backup" over
+# link 2 (lab_sites_conf). unique = replace: a new IKE_SA from a
+# restarted peer replaces the one it left.
+lab_sites_conf
 
 # ------------------------------------------------------------- BIRD
 
-# bird_conf HOST ROUTER_ID AS PEER_AS LAN: write HOST's bird.conf: eBGP
-# from AS to PEER_AS over vti15 (local preference 200) and vti16 (100),
-# announcing LAN (lan0's prefix), BGP routes exported to the kernel.
-bird_conf() {
-	local h=$1 id=$2 as=$3 peer_as=$4 lan=$5 me=1 peer=2
-	[[ $h == b ]] && me=2 peer=1
-	cat > "$LAB_RUN/$h/bird.conf" <<-EOF
-	log "$LAB_RUN/$h/bird.log" all;
-	router id $id;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-
-	protocol bgp t15 from tunnel {
-		local 169.254.15.$me as $as;
-		neighbor 169.254.15.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 200; accept; };
-			export where net = $lan;
-		};
-	}
-
-	protocol bgp t16 from tunnel {
-		local 169.254.16.$me as $as;
-		neighbor 169.254.16.$peer as $peer_as;
-		ipv4 {
-			import filter { bgp_local_pref = 100; accept; };
-			export where net = $lan;
-		};
-	}
-	EOF
-}
-bird_conf a 10.1.0.1 65001 65002 10.1.0.0/16
-bird_conf b 10.2.0.1 65002 65001 10.2.0.0/16
+# eBGP over vti15 (local preference 200) and vti16 (100), each site
+# announcing its LAN (lab_bird_bgp_conf).
+lab_bird_bgp_conf a 10.1.0.1 65001 65002 10.1.0.0/16
+lab_bird_bgp_conf b 10.2.0.1 65002 65001 10.2.0.0/16
 
 # Keep BIRD's logs and the captures with the results, whatever the verdict.
 trap 'lab_bird_logs a b; lab_cap_stop sw1 sw2' EXIT
@@ -207,24 +88,8 @@ b_holes=(10.1.0.0/16 169.254.15.0/30 169.254.16.0/30)
 # holes WHEN: a and b have their blackholes, each once, and no other
 # route with protocol 165.
 holes() {
-	lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b "${b_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-}
-
-# established PROTOCOL WHEN: wait until a's and b's BGP sessions PROTOCOL
-# (t15, t16) are Established.
-established() {
-	local h
-	for h in a b; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "$1" ||
-			lab_fail "$h: BGP session $1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
+	lab_holes_wait "$1" a "${a_holes[@]}"
+	lab_holes_wait "$1" b "${b_holes[@]}"
 }
 
 # vtis_on_a STATE WHEN: a has vti15 and vti16, STATE (up|down), with the
@@ -232,7 +97,7 @@ route_via() {
 vtis_on_a() {
 	local key want group
 	for key in 15 16; do
-		lab_assert "a: vti$key is not $1 $2" lab_wait 20 "lab_link_$1" a "vti$key"
+		lab_links_wait "$1" "vti$key" "$2" a
 		want=$index15
 		[[ $key == 16 ]] && want=$index16
 		[[ $(lab_ifindex a "vti$key") == "$want" ]] ||
@@ -246,77 +111,39 @@ vtis_on_a() {
 # up WHEN: initiate both tunnels from a; vti15 and vti16 up on both
 # sites, both BGP sessions Established.
 up() {
-	local conn key h
+	local conn
 	for conn in primary backup; do
 		lab_assert "a could not initiate $conn $1" lab_initiate a "$conn"
 	done
-	for key in 15 16; do
-		for h in a b; do
-			lab_assert "$h: vti$key is not up $1" lab_wait 20 lab_link_up "$h" "vti$key"
-		done
-	done
-	established t15 "$1"
-	established t16 "$1"
-}
-
-# through WHEN: a routes 10.2.0.0/16 and b 10.1.0.0/16 through vti15 by
-# BGP; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by a's outbound ESP SA
-# of the primary.
-through() {
-	local before
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 vti15 ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti15 by BIRD $1:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via b 10.1.0.0/16 vti15 ||
-		lab_fail "b: 10.1.0.0/16 is not routed through vti15 by BIRD $1:" \
-			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
-	before=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $1" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "10.2.0.1 -> 10.1.0.1 failed $1" lab_ping_from b 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a 10.9.0.1 10.9.0.2 "$before" 6 "$1"
-}
-
-# closed WHEN: both sites route the other's LAN into their blackhole
-# alone (BGP has withdrawn), and pings between the LANs fail.
-closed() {
-	lab_wait 20 lab_only_blackhole a 10.2.0.0/16 ||
-		lab_fail "a: 10.2.0.0/16 has other routes than the blackhole $1:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	lab_wait 20 lab_only_blackhole b 10.1.0.0/16 ||
-		lab_fail "b: 10.1.0.0/16 has other routes than the blackhole $1:" \
-			"$(lab_routes_to b 10.1.0.0/16 | tr '\n' ';')"
-	lab_assert "a: ip route get 10.2.0.1 does not hit the blackhole $1" \
-		lab_route_get_blackhole a 10.2.0.1
-	lab_assert_not "10.1.0.1 reaches 10.2.0.1 $1" lab_ping_from a 10.1.0.1 10.2.0.1 2
-	lab_assert_not "10.2.0.1 reaches 10.1.0.1 $1" lab_ping_from b 10.2.0.1 10.1.0.1 2
+	lab_links_wait up vti15 "$1" a b
+	lab_links_wait up vti16 "$1" a b
+	lab_bgp_wait t15 "$1" a b
+	lab_bgp_wait t16 "$1" a b
 }
 
 # ------------------------------------------------------------- 1. up
 lab_log "1. both tunnels up, BGP over both"
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 lab_load_conf b "$LAB_RUN/b/swanctl.conf"
 holes "with the configs loaded"
 lab_assert "a could not initiate primary" lab_initiate a primary
 lab_assert "a could not initiate backup" lab_initiate a backup
-for key in 15 16; do
-	lab_assert "a: vti$key is not up" lab_wait 20 lab_link_up a "vti$key"
-done
+lab_links_wait up vti15 "with both tunnels up" a
+lab_links_wait up vti16 "with both tunnels up" a
 index15=$(lab_ifindex a vti15)
 index16=$(lab_ifindex a vti16)
 lab_bird_start a
 lab_bird_start b
-established t15 "with both tunnels up"
-established t16 "with both tunnels up"
+lab_bgp_wait t15 "with both tunnels up" a b
+lab_bgp_wait t16 "with both tunnels up" a b
 vtis_on_a up "with both tunnels up"
-through "with both tunnels up"
+lab_sites_through 15 "with both tunnels up"
 holes "with both tunnels up"
 
 # Background pings both ways from here on: they cross every stop and start.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
-lab_ping_from_start b 10.2.0.1 10.1.0.1 "$LAB_RUN/b/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
+lab_bg_ping_start b 10.2.0.1 10.1.0.1
 lab_sites_no_leak "both tunnels up"
 
 # ------------------------------------------------------------- 2. clean stop
@@ -324,7 +151,7 @@ lab_log "2. a's charon stops (SIGTERM)"
 lab_charon_stop a 30
 vtis_on_a down "after a's charon stopped"
 holes "after a's charon stopped"
-closed "after a's charon stopped"
+lab_sites_closed "after a's charon stopped"
 lab_sites_no_leak "a's charon stopped"
 
 # ------------------------------------------------------------- 3. start again
@@ -335,11 +162,11 @@ holes "right after a's charon started, before any config"
 lab_sleep 3
 holes "3 s after a's charon started, before any config"
 vtis_on_a down "3 s after a's charon started, before any config"
-closed "with a's charon started, before any config"
+lab_sites_closed "with a's charon started, before any config"
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 up "after a's charon started again"
 vtis_on_a up "after a's charon started again"
-through "after a's charon started again"
+lab_sites_through 15 "after a's charon started again"
 holes "after a's charon started again"
 lab_sites_no_leak "a's charon started again"
 
@@ -355,20 +182,16 @@ lab_log "5. a's charon starts after the kill"
 lab_charon_start a "$a_settings"
 vtis_on_a down "after a's charon started after the kill, before any config"
 holes "after a's charon started after the kill, before any config"
-closed "after a's charon started after the kill, before any config"
+lab_sites_closed "after a's charon started after the kill, before any config"
 lab_sleep 3
 holes "3 s after a's charon started after the kill, before any config"
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 up "after a's charon started after the kill"
 vtis_on_a up "after a's charon started after the kill"
-through "after a's charon started after the kill"
+lab_sites_through 15 "after a's charon started after the kill"
 holes "after a's charon started after the kill"
 
-for h in a b; do
-	sent=$(lab_ping_stop "$LAB_RUN/$h/bg-ping") ||
-		lab_fail "$h: the background ping died: $(tail -n 3 "$LAB_RUN/$h/bg-ping")"
-	lab_log "$h: background ping across 1-5: sent, received: $sent"
-done
+lab_bg_ping_stop 1-5 a b
 lab_sites_no_leak "across 1-5"
 
 # ------------------------------------------------------------- 6. removal
@@ -390,10 +213,9 @@ lab_log "7. keep_protection = no: a clean stop removes everything"
 lab_charon_start a "keep_protection = no
       $a_settings"
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-lab_wait 10 lab_holes_are a "${a_holes[@]}" ||
-	lab_fail "$LAB_WHY (keep_protection = no, configs loaded)"
+lab_holes_wait "keep_protection = no, configs loaded" a "${a_holes[@]}"
 up "with keep_protection = no"
-through "with keep_protection = no"
+lab_sites_through 15 "with keep_protection = no"
 lab_charon_stop a 30
 for key in 15 16; do
 	lab_assert_not "a: vti$key is still there after charon stopped with keep_protection = no" \

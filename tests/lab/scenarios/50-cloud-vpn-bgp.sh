@@ -38,31 +38,9 @@ lab_require_plugin
 
 # ------------------------------------------------------------- topology
 # sw1: a 10.9.0.1/24 -- b1 10.9.0.2/24; sw2: a 10.9.1.1/24 -- b2
-# 10.9.1.2/24 (the names and addresses lab_sites_mark and
-# lab_sites_no_leak expect).
-lab_host a b1 b2
-lab_switch sw1
-lab_switch sw2
-lab_switch_port sw1 a 10.9.0.1/24
-lab_switch_port sw1 b1 10.9.0.2/24
-lab_switch_port sw2 a 10.9.1.1/24
-lab_switch_port sw2 b2 10.9.1.2/24
-lab_ip a <<-EOF
-link add lan0 type dummy
-addr add 10.1.0.1/16 dev lan0
-link set lan0 up
-route add default via 10.9.0.2
-EOF
-for h in b1 b2; do
-	gw=10.9.0.1
-	[[ $h == b2 ]] && gw=10.9.1.1
-	lab_ip "$h" <<-EOF
-	link add lan0 type dummy
-	addr add 10.2.0.1/16 dev lan0
-	link set lan0 up
-	route add default via $gw
-	EOF
-done
+# 10.9.1.2/24; a's lan0 10.1.0.1/16, b1's and b2's 10.2.0.1/16; each
+# host's default route crosses its link in clear.
+lab_topo_sites b1 b2
 
 # ------------------------------------------------------------- charon
 # Short retransmits (2 s, then x1.4, 2 tries): a dead peer is given up on
@@ -155,44 +133,12 @@ conn_conf peer2 16 10.9.1.2 10.9.1.1 'unique = replace' '' > "$LAB_RUN/b2/swanct
 
 # ------------------------------------------------------------- BIRD
 
-# bird_head HOST ROUTER_ID: print the start of HOST's bird.conf: log,
-# router id, interfaces, lan0's prefix, BGP routes exported to the
-# kernel, and the timers of the template "tunnel".
-bird_head() {
-	cat <<-EOF
-	log "$LAB_RUN/$1/bird.log" all;
-	router id $2;
-
-	protocol device {
-	}
-
-	protocol direct {
-		ipv4;
-		interface "lan0";
-	}
-
-	protocol kernel {
-		ipv4 {
-			import none;
-			export where source = RTS_BGP;
-		};
-	}
-
-	template bgp tunnel {
-		direct;
-		hold time 6;
-		keepalive time 2;
-		connect delay time 1;
-		connect retry time 2;
-		error wait time 1, 4;
-		graceful restart off;
-	}
-	EOF
-}
+# Each bird.conf: lab_bird_bgp_head (log, lan0's prefix, BGP routes into
+# the kernel, the template "tunnel"), then the host's sessions.
 
 # a: AS 65001, a session per tunnel, peer1 preferred.
 {
-	bird_head a 10.1.0.1
+	lab_bird_bgp_head a 10.1.0.1
 	for n in 1 2; do
 		cat <<-EOF
 
@@ -210,7 +156,7 @@ bird_head() {
 # b1, b2: AS 65002 both, one session each, both announce 10.2.0.0/16.
 for n in 1 2; do
 	{
-		bird_head "b$n" "10.9.$((n - 1)).2"
+		lab_bird_bgp_head "b$n" "10.9.$((n - 1)).2"
 		cat <<-EOF
 
 		protocol bgp t$n from tunnel {
@@ -230,54 +176,6 @@ trap 'lab_bird_logs a b1 b2; lab_cap_stop sw1 sw2' EXIT
 
 # ------------------------------------------------------------- helpers
 
-# established N WHEN: wait until the BGP session tN is Established on a
-# and on b<N>.
-established() {
-	local h
-	for h in a "b$1"; do
-		LAB_POLL=1 lab_wait 60 lab_bgp_established "$h" "t$1" ||
-			lab_fail "$h: BGP session t$1 is not Established $2:" \
-				"$(lab_birdc "$h" show protocols "t$1" 2>&1 | tr '\n' ';')"
-	done
-}
-
-# route_via HOST PREFIX DEV: true if HOST routes PREFIX through DEV by BIRD.
-route_via() {
-	[[ $(lab_routes_to "$1" "$2") == *" dev $3 proto bird "* ]]
-}
-
-# vti_state STATE N: wait until vti<14+N> is STATE (up|down) on a and
-# on b<N>.
-vti_state() {
-	local h key=$((14 + $2))
-	for h in a "b$2"; do
-		lab_assert "$h: vti$key is not $1" lab_wait 60 "lab_link_$1" "$h" "vti$key"
-	done
-}
-
-# through N WHEN: a routes 10.2.0.0/16 and b<N> 10.1.0.0/16 through the
-# tunnel to b<N> by BGP; 10.1.0.1 <-> 10.2.0.1 pings pass, counted by
-# a's outbound ESP SA of that tunnel.
-through() {
-	local n=$1 when=$2 key=$((14 + $1)) src dst before out
-	src=10.9.$((n - 1)).1 dst=10.9.$((n - 1)).2
-	LAB_POLL=1 lab_wait 30 route_via a 10.2.0.0/16 "vti$key" ||
-		lab_fail "a: 10.2.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	LAB_POLL=1 lab_wait 30 route_via "b$n" 10.1.0.0/16 "vti$key" ||
-		lab_fail "b$n: 10.1.0.0/16 is not routed through vti$key by BIRD $when:" \
-			"$(lab_routes_to "b$n" 10.1.0.0/16 | tr '\n' ';')"
-	lab_log "a, $when: routes to 10.2.0.0/16: $(lab_routes_to a 10.2.0.0/16 | tr '\n' ';')"
-	out=$(ip -n a route get 10.2.0.1 from 10.1.0.1 2>&1) || true
-	[[ $out == *" dev vti$key "* ]] ||
-		lab_fail "a: ip route get 10.2.0.1 says '$out' $when, expected dev vti$key"
-	before=$(lab_esp_packets a "$src" "$dst")
-	lab_assert "10.1.0.1 -> 10.2.0.1 failed $when" lab_ping_from a 10.1.0.1 10.2.0.1
-	lab_assert "b$n: 10.2.0.1 -> 10.1.0.1 failed $when" \
-		lab_ping_from "b$n" 10.2.0.1 10.1.0.1
-	lab_esp_delta_ok a "$src" "$dst" "$before" 6 "$when"
-}
-
 # Blackholes each host should have once (lab_holes_are).
 a_holes=(10.2.0.0/16 169.254.21.0/30 169.254.22.0/30)
 b1_holes=(10.1.0.0/16 169.254.21.0/30)
@@ -285,12 +183,13 @@ b2_holes=(10.1.0.0/16 169.254.22.0/30)
 
 # holes WHEN: a, b1 and b2 have their blackholes, each once.
 holes() {
-	lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b1 "${b1_holes[@]}" || lab_fail "$LAB_WHY ($1)"
-	lab_wait 10 lab_holes_are b2 "${b2_holes[@]}" || lab_fail "$LAB_WHY ($1)"
+	lab_holes_wait "$1" a "${a_holes[@]}"
+	lab_holes_wait "$1" b1 "${b1_holes[@]}"
+	lab_holes_wait "$1" b2 "${b2_holes[@]}"
 }
 
-# bg_replies: print how many replies the background ping has had.
+# bg_replies: print how many replies a's background ping (lab_bg_ping_start)
+# has had.
 bg_replies() {
 	local text='' rest
 	IFS= read -r -d '' text < "$LAB_RUN/a/bg-ping" || true
@@ -312,7 +211,7 @@ bg_answered() {
 # not_via HOST PREFIX DEV: true if HOST has no BIRD route to PREFIX
 # through DEV.
 not_via() {
-	! route_via "$@"
+	! lab_bird_route_via "$@"
 }
 
 # vti_ready HOST KEY ADDR: HOST's vti<KEY> has MTU 1436 and ADDR/30.
@@ -332,18 +231,16 @@ lab_assert "precondition: 10.1.0.1 does not reach 10.2.0.1 in clear before the c
 	lab_ping_from a 10.1.0.1 10.2.0.1 1
 
 lab_log "1. both tunnels up"
-for sw in sw1 sw2; do
-	lab_cap_start "$sw" p-a
-done
+lab_sites_cap_start
 lab_sites_mark
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 lab_load_conf b2 "$LAB_RUN/b2/swanctl.conf"
-lab_wait 10 lab_holes_are b1 "${b1_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
-lab_wait 10 lab_holes_are b2 "${b2_holes[@]}" || lab_fail "$LAB_WHY (config loaded)"
+lab_holes_wait "config loaded" b1 "${b1_holes[@]}"
+lab_holes_wait "config loaded" b2 "${b2_holes[@]}"
 # start_action = start: loading a's config brings both tunnels up.
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
-vti_state up 1
-vti_state up 2
+lab_links_wait up vti15 "with both tunnels up" a b1
+lab_links_wait up vti16 "with both tunnels up" a b2
 for h in a b1 b2; do
 	lab_bird_start "$h"
 done
@@ -351,16 +248,16 @@ vti_ready a 15 169.254.21.2
 vti_ready a 16 169.254.22.2
 vti_ready b1 15 169.254.21.1
 vti_ready b2 16 169.254.22.1
-established 1 "with both tunnels up"
-established 2 "with both tunnels up"
-through 1 "with both tunnels up"
+lab_bgp_wait t1 "with both tunnels up" a b1
+lab_bgp_wait t2 "with both tunnels up" a b2
+lab_sites_through 15 "with both tunnels up" b1
 # 1436 bytes: 20 of IP, 8 of ICMP, 1408 of payload, not fragmented.
 lab_assert "a: a DF ping of 1436 bytes does not pass through vti15" \
 	lab_in a ping -n -q -c 1 -W 2 -M "do" -s 1408 -I 10.1.0.1 10.2.0.1 > /dev/null
 holes "with both tunnels up"
 
 # The background ping crosses every change from here on.
-lab_ping_from_start a 10.1.0.1 10.2.0.1 "$LAB_RUN/a/bg-ping" 0.3
+lab_bg_ping_start a 10.1.0.1 10.2.0.1
 bg_answered "with both tunnels up"
 lab_sites_no_leak "both tunnels up"
 
@@ -371,18 +268,17 @@ lab_charon_kill b1
 # b1's kernel would go on answering through them, and the ESP coming in
 # would tell a's DPD that the peer is alive.
 ip -n b1 xfrm state flush
-lab_assert "a: vti15 is not down after b1's charon was killed (DPD)" \
-	lab_wait 60 lab_link_down a vti15
+lab_links_wait down vti15 "after b1's charon was killed (DPD)" a
 lab_assert "a: no 'giving up after N retransmits' line for peer1's DPD" \
 	lab_log_has a 'giving up after [0-9]+ retransmits'
 lab_link_up a vti16 || lab_fail "a: vti16 went down with peer1"
-through 2 "with b1's charon dead"
+lab_sites_through 16 "with b1's charon dead" b2
 lab_assert "a: the BGP session over vti16 went down with peer1" \
 	lab_bgp_established a t2
 bg_answered "with b1's charon dead"
 lab_assert "a: 10.2.0.0/16 is routed through vti15 with peer1 down" \
 	lab_wait 20 not_via a 10.2.0.0/16 vti15
-lab_wait 10 lab_holes_are a "${a_holes[@]}" || lab_fail "$LAB_WHY (b1 dead)"
+lab_holes_wait "b1 dead" a "${a_holes[@]}"
 lab_sites_no_leak "b1's charon dead, BGP over peer2"
 # dpd_action = restart, keyingtries = 0: a keeps trying b1.
 lab_assert "a: no 'peer not responding, trying again' line while b1 is dead" \
@@ -394,16 +290,14 @@ lab_log "3. b1's charon started again"
 lab_charon_start b1 "$(peer_settings 1)" "$retransmit"
 lab_load_conf b1 "$LAB_RUN/b1/swanctl.conf"
 # a's DPD restart (keyingtries = 0) gets through on its next try.
-vti_state up 1
-established 1 "with b1 back"
-established 2 "with b1 back"
-through 1 "with b1 back"
+lab_links_wait up vti15 "with b1 back" a b1
+lab_bgp_wait t1 "with b1 back" a b1
+lab_bgp_wait t2 "with b1 back" a b2
+lab_sites_through 15 "with b1 back" b1
 holes "with b1 back"
 bg_answered "with b1 back"
 
-sent=$(lab_ping_stop "$LAB_RUN/a/bg-ping") ||
-	lab_fail "a: the background ping died: $(tail -n 3 "$LAB_RUN/a/bg-ping")"
-lab_log "a: background ping across 1-3: sent, received: $sent"
+lab_bg_ping_stop 1-3 a
 lab_sites_no_leak "across 1-3"
 
 for h in a b1 b2; do
