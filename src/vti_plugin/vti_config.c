@@ -597,6 +597,7 @@ static vti_config_t *resolve(char *conn, char *child, vti_kind_t kind,
 
 	INIT(cfg,
 		.kind = kind,
+		.refcount = 1,
 	);
 	resolve_name(&scope, cfg);
 	resolve_mtu(&scope, cfg);
@@ -652,6 +653,7 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 
 	clone = malloc_thing(vti_config_t);
 	*clone = *this;
+	clone->refcount = 1;
 	clone->addresses = this->addresses->clone_offset(this->addresses,
 									offsetof(vti_prefix_t, clone));
 	clone->route_list = this->route_list->clone_offset(this->route_list,
@@ -660,6 +662,31 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 									this->protect_list,
 									offsetof(vti_prefix_t, clone));
 	return clone;
+}
+
+/*
+ * Described in header
+ */
+vti_config_t *vti_config_get_ref(vti_config_t *this)
+{
+	ref_get(&this->refcount);
+	return this;
+}
+
+/*
+ * Described in header
+ */
+vti_config_t *vti_config_with_name(vti_config_t *this, char *name)
+{
+	vti_config_t *renamed;
+
+	if (streq(this->name, name))
+	{
+		return vti_config_get_ref(this);
+	}
+	renamed = vti_config_clone(this);
+	snprintf(renamed->name, sizeof(renamed->name), "%s", name);
+	return renamed;
 }
 
 /**
@@ -708,7 +735,7 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b)
  */
 void vti_config_destroy(vti_config_t *this)
 {
-	if (this)
+	if (this && ref_put(&this->refcount))
 	{
 		prefixes_destroy(this->addresses);
 		prefixes_destroy(this->route_list);

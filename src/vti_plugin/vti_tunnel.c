@@ -63,9 +63,10 @@ static void clear_target(vti_tunnel_t *this)
 	free(this->child);
 	free(this->peer);
 	vti_config_destroy(this->spec.cfg);
+	vti_config_destroy(this->settings);
 	this->spec.local = this->spec.remote = NULL;
 	this->spec.owner = this->conn = this->child = this->peer = NULL;
-	this->spec.cfg = NULL;
+	this->spec.cfg = this->settings = NULL;
 }
 
 /*
@@ -73,12 +74,10 @@ static void clear_target(vti_tunnel_t *this)
  */
 void vti_tunnel_retarget(vti_tunnel_t *this, vti_sa_t *sa)
 {
-	char name[IFNAMSIZ] = "";
+	char name[IFNAMSIZ];
 
-	if (this->dynamic && this->spec.cfg)
-	{
-		memcpy(name, vti_tunnel_name(this), sizeof(name));
-	}
+	memcpy(name, this->dynamic && this->spec.cfg ? vti_tunnel_name(this)
+												 : sa->cfg->name, sizeof(name));
 	clear_target(this);
 	this->spec.local = sa->local->clone(sa->local);
 	this->spec.remote = vti_sa_device_remote(sa);
@@ -89,11 +88,8 @@ void vti_tunnel_retarget(vti_tunnel_t *this, vti_sa_t *sa)
 	{
 		this->spec.owner = strdup("?");
 	}
-	this->spec.cfg = vti_config_clone(sa->cfg);
-	if (*name)
-	{
-		memcpy(this->spec.cfg->name, name, sizeof(name));
-	}
+	this->settings = vti_config_get_ref(sa->cfg);
+	this->spec.cfg = vti_config_with_name(sa->cfg, name);
 	this->spec.overhead = sa->overhead;
 	memcpy(this->spec.underlay, sa->underlay, sizeof(this->spec.underlay));
 	this->dynamic = sa->dynamic;
@@ -224,6 +220,15 @@ bool vti_tunnel_fits_endpoints(vti_tunnel_t *this, vti_sa_t *sa)
 		return remote->is_anyaddr(remote);
 	}
 	return remote->ip_equals(remote, sa->remote);
+}
+
+/*
+ * Described in header
+ */
+bool vti_tunnel_settings_fit(vti_tunnel_t *this, vti_sa_t *sa)
+{
+	return this->id.kind == sa->kind && this->spec.key == sa->key &&
+		   streq(this->conn, sa->conn) && streq(this->child, sa->child);
 }
 
 /*

@@ -104,7 +104,7 @@ vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 		.conn = strdup(sa->conn),
 		.child = strdup(sa->child),
 		.peer = strdup(sa->peer ?: ""),
-		.cfg = sa->cfg ? vti_config_clone(sa->cfg) : NULL,
+		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
 		.remote_ts = sa->remote_ts->clone_offset(sa->remote_ts,
 											offsetof(vti_prefix_t, clone)),
 		.overhead = sa->overhead,
@@ -656,13 +656,22 @@ static bool is_known(private_vti_tunnels_t *this, uint32_t id)
 }
 
 /**
- * Give an SA copy the current settings of its device; the one place that
- * resolves them.
+ * The settings of an SA: those of the tunnel filed under its kind and key
+ * if they were resolved for its connection and child too (a rekey's
+ * successor, a reauthentication, another peer of a shared device), else
+ * resolved. The tunnels' settings are current: reconfigure() resolves
+ * them all anew.
  */
-static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
+static vti_config_t *settings_for(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
-	vti_config_destroy(sa->cfg);
-	sa->cfg = this->resolve(sa->conn, sa->child, sa->kind, sa->key);
+	vti_tunnel_t *tunnel;
+
+	tunnel = this->index->get_by_key(this->index, sa->kind, sa->key);
+	if (tunnel && vti_tunnel_settings_fit(tunnel, sa))
+	{
+		return vti_config_get_ref(tunnel->settings);
+	}
+	return this->resolve(sa->conn, sa->child, sa->kind, sa->key);
 }
 
 /**
@@ -671,7 +680,8 @@ static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 static vti_sa_t *keep_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	sa = vti_sa_clone(sa);
-	resolve_sa(this, sa);
+	vti_config_destroy(sa->cfg);
+	sa->cfg = settings_for(this, sa);
 	return sa;
 }
 
@@ -1163,17 +1173,54 @@ static void tunnel_reshare(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 }
 
 /**
- * Give a tunnel new settings; a new name means a new device, a new remote
- * setting new endpoints.
+ * The settings of a tunnel's device from those resolved for it, under the
+ * naming rules: a dynamic device keeps its name, and no two devices get
+ * the same one.
+ */
+static vti_config_t *device_settings(private_vti_tunnels_t *this,
+									 vti_tunnel_t *tunnel,
+									 vti_config_t *settings)
+{
+	vti_tunnel_t *other;
+
+	if (streq(settings->name, name_of(tunnel)))
+	{
+		return vti_config_get_ref(settings);
+	}
+	other = tunnel->dynamic ? NULL
+							  : this->index->get_by_name(this->index, tunnel,
+														 settings->name);
+	if (other)
+	{
+		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
+			 "by key %u (%s); give the charon.plugins.vti name setting a %%k",
+			 name_of(tunnel), tunnel->spec.owner, settings->name,
+			 other->spec.key, other->spec.owner);
+	}
+	if (other || tunnel->dynamic)
+	{
+		return vti_config_with_name(settings, name_of(tunnel));
+	}
+	return vti_config_get_ref(settings);
+}
+
+/**
+ * Give a tunnel settings resolved anew (adopted); a new name means a new
+ * device, a new remote setting new endpoints. Unchanged settings change
+ * nothing but the object the tunnel holds.
  */
 static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
-							   vti_config_t *cfg)
+							   vti_config_t *settings)
 {
+	vti_config_t *cfg;
 	bool reshare;
 
+	vti_config_destroy(tunnel->settings);
+	tunnel->settings = settings;
+	cfg = device_settings(this, tunnel, settings);
 	if (vti_config_equals(tunnel->spec.cfg, cfg))
 	{
-		vti_config_destroy(cfg);
+		tunnel_set_config(this, tunnel, cfg);
 		return;
 	}
 	reshare = tunnel->spec.cfg->remote != cfg->remote;
@@ -1194,36 +1241,41 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel
 }
 
 /**
- * The new settings of a tunnel, under the naming rules: a dynamic device
- * keeps its name, and no two devices get the same one.
+ * Give an SA copy settings of its own, resolved anew.
  */
-static vti_config_t *resolve_for(private_vti_tunnels_t *this,
-								 vti_tunnel_t *tunnel)
+static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
-	vti_config_t *cfg;
-	vti_tunnel_t *other;
+	vti_config_destroy(sa->cfg);
+	sa->cfg = this->resolve(sa->conn, sa->child, sa->kind, sa->key);
+}
 
-	cfg = this->resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
-				  tunnel->spec.key);
-	if (streq(cfg->name, name_of(tunnel)))
+/**
+ * Resolve the settings of a tunnel anew and give them to its SAs they fit;
+ * the others get theirs resolved too.
+ */
+static vti_config_t *resolve_tunnel(private_vti_tunnels_t *this,
+									vti_tunnel_t *tunnel)
+{
+	vti_config_t *settings;
+	vti_sa_t *sa;
+	int i;
+
+	settings = this->resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
+							 tunnel->spec.key);
+	for (i = 0; i < sa_count(tunnel); i++)
 	{
-		return cfg;
+		array_get(tunnel->sas, i, &sa);
+		if (vti_tunnel_settings_fit(tunnel, sa))
+		{
+			vti_config_destroy(sa->cfg);
+			sa->cfg = vti_config_get_ref(settings);
+		}
+		else
+		{
+			resolve_sa(this, sa);
+		}
 	}
-	other = tunnel->dynamic ? NULL
-							  : this->index->get_by_name(this->index, tunnel,
-														 cfg->name);
-	if (other)
-	{
-		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
-			 "by key %u (%s); give the charon.plugins.vti name setting a %%k",
-			 name_of(tunnel), tunnel->spec.owner, cfg->name,
-			 other->spec.key, other->spec.owner);
-	}
-	if (other || tunnel->dynamic)
-	{
-		memcpy(cfg->name, name_of(tunnel), sizeof(cfg->name));
-	}
-	return cfg;
+	return settings;
 }
 
 METHOD(vti_tunnels_t, reconfigure, void,
@@ -1233,19 +1285,13 @@ METHOD(vti_tunnels_t, reconfigure, void,
 	vti_tunnel_t *tunnel;
 	array_t *all;
 	vti_sa_t *sa;
-	int i;
 
 	this->mutex->lock(this->mutex);
 	this->changes++;
 	all = this->index->get_all(this->index);
 	while (array_remove(all, ARRAY_HEAD, &tunnel))
 	{
-		for (i = 0; i < sa_count(tunnel); i++)
-		{
-			array_get(tunnel->sas, i, &sa);
-			resolve_sa(this, sa);
-		}
-		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel));
+		tunnel_reconfigure(this, tunnel, resolve_tunnel(this, tunnel));
 	}
 	array_destroy(all);
 	enumerator = this->waiting->create_enumerator(this->waiting);

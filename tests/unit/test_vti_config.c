@@ -432,6 +432,34 @@ static void test_clone_equals(void **state)
 	vti_config_destroy(cfg);
 }
 
+/** Settings are shared by reference; another name gives a copy, the same
+ *  name another reference; the last reference frees them */
+static void test_refs_and_names(void **state)
+{
+	vti_config_t *cfg, *same, *renamed;
+
+	settings("charon { plugins { vti { addresses = 169.254.0.1/30 } } }");
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
+	assert_int_equal(ref_cur(&cfg->refcount), 1);
+	same = vti_config_with_name(cfg, "vti15");
+	assert_ptr_equal(same, cfg);
+	assert_int_equal(ref_cur(&cfg->refcount), 2);
+	renamed = vti_config_with_name(cfg, "spoke3");
+	assert_ptr_not_equal(renamed, cfg);
+	assert_string_equal(renamed->name, "spoke3");
+	assert_string_equal(cfg->name, "vti15");
+	assert_int_equal(ref_cur(&renamed->refcount), 1);
+	assert_int_equal(ref_cur(&cfg->refcount), 2);
+	memcpy(renamed->name, cfg->name, sizeof(cfg->name));
+	assert_true(vti_config_equals(cfg, renamed));
+	vti_config_destroy(renamed);
+	assert_ptr_equal(vti_config_get_ref(cfg), cfg);
+	vti_config_destroy(same);
+	vti_config_destroy(cfg);
+	assert_int_equal(ref_cur(&cfg->refcount), 1);
+	vti_config_destroy(cfg);
+}
+
 /** A route's prefix length must be a number: 10.1.0.0/abc is refused */
 static void test_route_len_not_a_number(void **state)
 {
@@ -707,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_number_forms),
 		cmocka_unit_test(test_protect),
 		cmocka_unit_test(test_remote),
+		cmocka_unit_test(test_refs_and_names),
 	};
 	int failed;
 

@@ -894,30 +894,64 @@ static struct {
 	vti_kind_t kind;
 	uint32_t key;
 	int calls;
+	/** what the resolver gave last, with a reference of the test's */
+	vti_config_t *given;
 } asked;
+
+/** A resolver that notes what it is asked, giving asked.resolve's
+ *  settings (vti_config_resolve()'s if not set) */
+static vti_resolver_t asked_resolve;
 
 /** A resolver that notes what it is asked */
 static vti_config_t *noting(char *conn, char *child, vti_kind_t kind,
 							uint32_t key)
 {
+	vti_config_t *cfg;
+
 	snprintf(asked.conn, sizeof(asked.conn), "%s", conn);
 	snprintf(asked.child, sizeof(asked.child), "%s", child);
 	asked.kind = kind;
 	asked.key = key;
 	asked.calls++;
-	return vti_config_resolve(conn, child, kind, key);
+	cfg = (asked_resolve ?: vti_config_resolve)(conn, child, kind, key);
+	vti_config_destroy(asked.given);
+	asked.given = vti_config_get_ref(cfg);
+	return cfg;
+}
+
+/** Let the table resolve with noting() from now on */
+static void note_resolves(fixture_t *f)
+{
+	memset(&asked, 0, sizeof(asked));
+	asked_resolve = NULL;
+	f->resolve = noting;
+}
+
+/** Forget what noting() noted */
+static void forget_resolves(void)
+{
+	vti_config_destroy(asked.given);
+	memset(&asked, 0, sizeof(asked));
+	asked_resolve = NULL;
+}
+
+/** How many hold the settings noting() gave last, the test's own
+ *  reference left out */
+static int holders(void)
+{
+	return ref_cur(&asked.given->refcount) - 1;
 }
 
 /** The table resolves the settings of the SAs it keeps itself, with the
  *  resolver it was made with, by connection, child, kind and key: once per
- *  SA, on up or for a rekey's successor, and not for an SA it knows */
+ *  tunnel, on up, not for a rekey's successor, and not for an SA it
+ *  knows */
 static void test_resolves_sa_settings(void **state)
 {
 	fixture_t *f = *state;
 	vti_sa_t x = xfrm_sa(1, 7, f->a, f->b);
 
-	memset(&asked, 0, sizeof(asked));
-	f->resolve = noting;
+	note_resolves(f);
 	x.conn = "site";
 	up(f, x);
 	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any site/net");
@@ -931,13 +965,146 @@ static void test_resolves_sa_settings(void **state)
 	x.id = 2;
 	rekey(f, 1, x);
 	expect_no_call(f);
-	assert_int_equal(asked.calls, 2);
+	assert_int_equal(asked.calls, 1);
 	up(f, sa(3, 15, f->a, f->c));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
 	assert_string_equal(asked.conn, "net");
 	assert_int_equal(asked.kind, VTI_KIND_VTI);
 	assert_int_equal(asked.key, 15);
+	assert_int_equal(asked.calls, 2);
+	forget_resolves();
+}
+
+/** A tunnel's further SAs take the settings it holds, without asking the
+ *  resolver: a rekey's successor, a make-before-break and a
+ *  break-before-make reauthentication, another peer of a shared device, a
+ *  move; another connection with the key, or another key, is asked for */
+static void test_settings_resolved_once(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t other;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(asked.calls, 1);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	up(f, sa(3, 15, f->a, f->b));
+	f->tunnels->sa_down(f->tunnels, 2);
+	move(f, f->a2, f->b, 1, 3);
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "set vti15 down key 15 10.9.1.1 10.9.0.2 net/net");
+	up(f, sa(4, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(asked.calls, 1);
+
+	up(f, sa(5, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(asked.calls, 2);
+	other = sa(6, 15, f->a, f->b);
+	other.conn = "other";
+	up(f, other);
+	expect_no_call(f);
 	assert_int_equal(asked.calls, 3);
+	assert_string_equal(asked.conn, "other");
+	forget_resolves();
+}
+
+/** The peers of a shared device (remote = any) take the settings the
+ *  first one brought */
+static vti_config_t *any_remote_noted(char *conn, char *child,
+									  vti_kind_t kind, uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
+
+	cfg->remote = VTI_REMOTE_ANY;
+	return cfg;
+}
+
+static void test_shared_device_resolved_once(void **state)
+{
+	fixture_t *f = *state;
+
+	note_resolves(f);
+	asked_resolve = any_remote_noted;
+	up(f, sa(1, 42, f->a, f->b));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net");
+	up(f, sa(2, 42, f->a, f->c));
+	rekey(f, 2, sa(3, 42, f->a, f->c));
+	expect_no_call(f);
+	assert_int_equal(asked.calls, 1);
+	forget_resolves();
+}
+
+/** A tunnel and its SAs share one settings object: each SA copy the table
+ *  keeps holds a reference to the one the resolver gave, none a copy; the
+ *  last to go frees it */
+static void test_sas_share_settings(void **state)
+{
+	fixture_t *f = *state;
+	int tunnel;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	tunnel = holders() - 1;
+	assert_true(tunnel > 0);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	assert_int_equal(holders(), tunnel + 2);
+	up(f, sa(3, 15, f->a, f->b));
+	assert_int_equal(holders(), tunnel + 3);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	assert_int_equal(holders(), tunnel + 1);
+	assert_int_equal(asked.calls, 1);
+	f->tunnels->destroy(f->tunnels);
+	assert_int_equal(holders(), 0);
+	f->tunnels = vti_tunnels_create(&f->link->link, 0, test_resolve);
+	forget_resolves();
+}
+
+/** A reload resolves a tunnel's settings anew, once for it and the SAs
+ *  that share them, and applies what changed; later SAs take the new
+ *  settings without asking again */
+static vti_config_t *routed_noted(char *conn, char *child, vti_kind_t kind,
+								  uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
+
+	cfg->routes = VTI_ROUTES_LIST;
+	cfg->route_list->insert_last(cfg->route_list, prefix("10.7.0.0/16"));
+	return cfg;
+}
+
+static void test_reload_shared_settings(void **state)
+{
+	fixture_t *f = *state;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	asked_resolve = routed_noted;
+	f->tunnels->reconfigure(f->tunnels);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.7.0.0/16");
+	assert_int_equal(asked.calls, 2);
+	assert_int_equal(holders(), 4);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.7.0.0/16");
+	up(f, sa(3, 15, f->a, f->c));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net "
+				"10.7.0.0/16");
+	assert_int_equal(asked.calls, 2);
+	asked_resolve = NULL;
+	f->tunnels->reconfigure(f->tunnels);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(asked.calls, 3);
+	forget_resolves();
 }
 
 /** A reload resolves waiting SAs anew too: an SA waiting for a name that
@@ -1522,6 +1689,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolves_sa_settings, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_reload_waiting, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_settings_resolved_once, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_shared_device_resolved_once,
+										setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sas_share_settings, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_reload_shared_settings, setup,
 										teardown),
 	};
 	int failed;
