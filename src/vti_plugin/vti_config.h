@@ -12,7 +12,7 @@
 #define VTI_CONFIG_H_
 
 #include <library.h>
-#include <collections/linked_list.h>
+#include <collections/array.h>
 #include <net/if.h>
 
 typedef struct vti_config_t vti_config_t;
@@ -105,14 +105,15 @@ struct vti_config_t {
 	/** MTU, 0 for automatic */
 	uint32_t mtu;
 
-	/** addresses to put on the device, vti_prefix_t* */
-	linked_list_t *addresses;
+	/** addresses to put on the device, a list of prefixes (see
+	 *  vti_prefix_list_has()), NULL if none */
+	array_t *addresses;
 
 	/** which routes to install */
 	vti_route_mode_t routes;
 
-	/** prefixes for VTI_ROUTES_LIST, vti_prefix_t* */
-	linked_list_t *route_list;
+	/** prefixes for VTI_ROUTES_LIST, NULL if none */
+	array_t *route_list;
 
 	/** routing table of the routes */
 	uint32_t table;
@@ -135,8 +136,8 @@ struct vti_config_t {
 	/** which prefixes to protect with blackholes from config load on */
 	vti_protect_mode_t protect;
 
-	/** prefixes for VTI_PROTECT_LIST, vti_prefix_t* */
-	linked_list_t *protect_list;
+	/** prefixes for VTI_PROTECT_LIST, NULL if none */
+	array_t *protect_list;
 
 	/** references to these settings, see vti_config_get_ref() */
 	refcount_t refcount;

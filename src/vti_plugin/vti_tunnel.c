@@ -40,17 +40,6 @@ bool vti_tunnel_shared(vti_tunnel_t *this)
 }
 
 /**
- * Free a list of prefixes to route, if any.
- */
-static void routes_destroy(linked_list_t *routes)
-{
-	if (routes)
-	{
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
-	}
-}
-
-/**
  * Free what a tunnel owns of its target: endpoints, owner and settings.
  * Retargeting and destroying a tunnel both start here.
  */
@@ -133,14 +122,12 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
 /*
  * Described in header
  */
-bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes)
+bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes)
 {
 	bool changed;
 
-	changed = !this->spec.routes ||
-			  !routes->equals_offset(routes, this->spec.routes,
-									 offsetof(vti_prefix_t, equals));
-	routes_destroy(this->spec.routes);
+	changed = !vti_prefix_list_equals(routes, this->spec.routes);
+	vti_prefix_list_destroy(this->spec.routes);
 	this->spec.routes = routes;
 	return changed;
 }
@@ -272,7 +259,7 @@ void vti_tunnel_destroy(vti_tunnel_t *this)
 {
 	clear_target(this);
 	free(this->reason);
-	routes_destroy(this->spec.routes);
+	vti_prefix_list_destroy(this->spec.routes);
 	array_destroy_function(this->sas, (void*)vti_sa_destroy, NULL);
 	free(this);
 }

@@ -146,10 +146,10 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
  * Give a tunnel's device new prefixes to route.
  *
  * @param this			tunnel
- * @param routes		vti_prefix_t*; adopted
+ * @param routes		list of prefixes, NULL for none; adopted
  * @return				whether they differ from those it had
  */
-bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes);
+bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes);
 
 /**
  * Record an SA as holding the tunnel's key; the newest SA sets the

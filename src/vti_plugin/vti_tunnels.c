@@ -105,8 +105,7 @@ vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 		.child = strdup(sa->child),
 		.peer = strdup(sa->peer ?: ""),
 		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
-		.remote_ts = sa->remote_ts->clone_offset(sa->remote_ts,
-											offsetof(vti_prefix_t, clone)),
+		.remote_ts = vti_prefix_list_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
 	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
@@ -124,8 +123,7 @@ void vti_sa_destroy(vti_sa_t *sa)
 	free(sa->child);
 	free(sa->peer);
 	vti_config_destroy(sa->cfg);
-	sa->remote_ts->destroy_offset(sa->remote_ts,
-								  offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(sa->remote_ts);
 	free(sa);
 }
 
@@ -147,11 +145,10 @@ static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
  * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
  * a shared device, those of every peer.
  */
-static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
-									  linked_list_t *routes)
+static array_t *spare_endpoints(vti_tunnel_t *tunnel, array_t *routes)
 {
 	enumerator_t *enumerator;
-	linked_list_t *spared;
+	array_t *spared;
 	vti_sa_t *sa;
 
 	if (!vti_tunnel_shared(tunnel))
@@ -159,7 +156,7 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									tunnel->spec.remote, tunnel->spec.owner,
 									name_of(tunnel));
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
+		vti_prefix_list_destroy(routes);
 		return spared;
 	}
 	enumerator = array_create_enumerator(tunnel->sas);
@@ -168,7 +165,7 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									sa->remote, tunnel->spec.owner,
 									name_of(tunnel));
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
+		vti_prefix_list_destroy(routes);
 		routes = spared;
 	}
 	enumerator->destroy(enumerator);
@@ -184,30 +181,26 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 static bool update_routes(vti_tunnel_t *tunnel)
 {
 	enumerator_t *enumerator;
-	linked_list_t *routes;
+	array_t *routes = NULL;
 	vti_sa_t *sa;
 
 	switch (tunnel->spec.cfg->routes)
 	{
 		case VTI_ROUTES_NONE:
-			routes = linked_list_create();
 			break;
 		case VTI_ROUTES_LIST:
-			routes = tunnel->spec.cfg->route_list->clone_offset(
-								tunnel->spec.cfg->route_list,
-								offsetof(vti_prefix_t, clone));
+			routes = vti_prefix_list_clone(tunnel->spec.cfg->route_list);
 			break;
 		case VTI_ROUTES_REMOTE_TS:
 		default:
-			if (!sa_count(tunnel) && tunnel->spec.routes)
+			if (!sa_count(tunnel))
 			{
 				return FALSE;
 			}
-			routes = linked_list_create();
 			enumerator = array_create_enumerator(tunnel->sas);
 			while (enumerator->enumerate(enumerator, &sa))
 			{
-				vti_prefixes_merge(routes, sa->remote_ts);
+				vti_prefixes_merge(&routes, sa->remote_ts);
 			}
 			enumerator->destroy(enumerator);
 			break;

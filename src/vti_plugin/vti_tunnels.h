@@ -55,8 +55,9 @@ struct vti_sa_t {
 	 *  for the copies it keeps, shared with their tunnel */
 	vti_config_t *cfg;
 
-	/** its remote traffic selectors, vti_prefix_t* */
-	linked_list_t *remote_ts;
+	/** its remote traffic selectors as prefixes, a list of prefixes (see
+	 *  vti_prefix_list_has()), NULL if none */
+	array_t *remote_ts;
 
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;

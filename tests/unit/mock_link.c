@@ -55,7 +55,7 @@ METHOD(vti_link_t, set, vti_link_result_t,
 		record(this, "refuse %s", spec->cfg->name);
 		return VTI_LINK_FAILED;
 	}
-	enumerator = spec->routes->create_enumerator(spec->routes);
+	enumerator = array_create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		len += snprintf(routes + len, sizeof(routes) - len, " %s",

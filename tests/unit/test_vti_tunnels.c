@@ -43,7 +43,7 @@ typedef struct {
 	/** what the table's resolver asks for keys without given settings,
 	 *  vti_config_resolve() unless a test reloads other settings */
 	vti_resolver_t resolve;
-	/** remote traffic selectors of the SAs, lists of strings */
+	/** remote traffic selectors of the SAs, lists of prefixes */
 	linked_list_t *ts;
 } fixture_t;
 
@@ -108,8 +108,7 @@ static int setup(void **state)
 /** Free a list of prefixes */
 static void free_prefixes(void *list)
 {
-	((linked_list_t*)list)->destroy_offset(list,
-										offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(list);
 }
 
 /** A prefix that parses */
@@ -140,15 +139,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/** No traffic selectors, freed at teardown */
-static linked_list_t *empty_ts(void)
-{
-	linked_list_t *list = linked_list_create();
-
-	current->ts->insert_last(current->ts, list);
-	return list;
-}
-
 /** An SA between two hosts, with a VTI; the table resolves its settings */
 static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 {
@@ -156,7 +146,6 @@ static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 		.id = id, .kind = VTI_KIND_VTI, .key = key,
 		.local = local, .remote = remote,
 		.conn = "net", .child = "net", .peer = "peer",
-		.remote_ts = empty_ts(),
 	};
 }
 
@@ -683,15 +672,15 @@ static void give(vti_sa_t *s, vti_config_t *cfg)
 /** An SA whose key has settings of its own, and remote traffic selectors */
 static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 {
-	linked_list_t *list = linked_list_create();
+	array_t *list = NULL;
 
 	if (ts)
 	{
-		list->insert_last(list, prefix(ts));
+		array_insert_create(&list, ARRAY_TAIL, prefix(ts));
+		/* freed at teardown along with the settings */
+		current->ts->insert_last(current->ts, list);
 	}
 	give(&s, cfg);
-	/* freed at teardown along with the settings */
-	current->ts->insert_last(current->ts, list);
 	s.remote_ts = list;
 	return s;
 }
@@ -758,8 +747,8 @@ static void test_routes_spare_endpoints(void **state)
 				"10.0.0.0/8 192.168.0.0/16");
 
 	list->routes = VTI_ROUTES_LIST;
-	list->route_list->insert_last(list->route_list, prefix("0.0.0.0/0"));
-	list->route_list->insert_last(list->route_list, prefix("::/0"));
+	array_insert_create(&list->route_list, ARRAY_TAIL, prefix("0.0.0.0/0"));
+	array_insert_create(&list->route_list, ARRAY_TAIL, prefix("::/0"));
 	up(f, sa_with(sa(3, 16, f->a, f->c), list, NULL));
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net ::/0");
 	l->destroy(l);
@@ -792,7 +781,7 @@ static void test_routes_list(void **state)
 	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_LIST;
-	cfg->route_list->insert_last(cfg->route_list, prefix("10.9.9.0/24"));
+	array_insert_create(&cfg->route_list, ARRAY_TAIL, prefix("10.9.9.0/24"));
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.9.9.0/24");
@@ -1074,7 +1063,7 @@ static vti_config_t *routed_noted(char *conn, char *child, vti_kind_t kind,
 	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
 
 	cfg->routes = VTI_ROUTES_LIST;
-	cfg->route_list->insert_last(cfg->route_list, prefix("10.7.0.0/16"));
+	array_insert_create(&cfg->route_list, ARRAY_TAIL, prefix("10.7.0.0/16"));
 	return cfg;
 }
 
