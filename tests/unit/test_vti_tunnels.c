@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "vti_tunnels.h"
+#include "vti_tunnel.h"
+#include "vti_tunnel_index.h"
 #include "vti_prefix.h"
 #include "mock_link.h"
 
@@ -1458,6 +1460,86 @@ static void test_index_after_removal(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
 
+/** A tunnel of a spoke's key named tun0, between two hosts, for the
+ *  index alone */
+static vti_tunnel_t *index_tunnel(uint32_t key, host_t *local, host_t *remote)
+{
+	vti_sa_t s = spoke_sa(key, key, local, remote, "s1");
+	vti_tunnel_t *tunnel;
+
+	s.cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
+	assert_true(vti_config_expand_name("tun0", key, s.cfg->name));
+	tunnel = vti_tunnel_create(&s);
+	vti_config_destroy(s.cfg);
+	return tunnel;
+}
+
+/** The tunnels of the index between two endpoints, by key, in order */
+static void expect_between(vti_tunnel_index_t *index, fixture_t *f,
+						   const char *expected)
+{
+	enumerator_t *enumerator;
+	vti_tunnel_t *tunnel;
+	char keys[64] = "";
+	size_t len = 0;
+
+	enumerator = index->create_between_enumerator(index, VTI_KIND_VTI, f->a,
+												  f->b);
+	while (enumerator->enumerate(enumerator, &tunnel))
+	{
+		len += snprintf(keys + len, sizeof(keys) - len, "%s%u",
+						len ? " " : "", tunnel->spec.key);
+	}
+	enumerator->destroy(enumerator);
+	assert_string_equal(keys, expected);
+}
+
+/** Tunnels that share a name, endpoints and spoke are found in the order
+ *  they were filed, whichever of them leaves first; the last one out
+ *  empties the index */
+static void test_index_shared_buckets(void **state)
+{
+	fixture_t *f = *state;
+	vti_tunnel_index_t *index = vti_tunnel_index_create();
+	vti_tunnel_t *t1, *t2, *t3, *t4;
+	vti_sa_t spoke = spoke_sa(9, 9, f->a, f->b, "s1");
+
+	t1 = index_tunnel(1, f->a, f->b);
+	t2 = index_tunnel(2, f->a, f->b);
+	t3 = index_tunnel(3, f->a, f->b);
+	t4 = index_tunnel(4, f->a, f->b);
+	index->add(index, t1);
+	index->add(index, t2);
+	index->add(index, t3);
+	expect_between(index, f, "1 2 3");
+	assert_ptr_equal(index->get_by_name(index, NULL, "tun0"), t1);
+	assert_ptr_equal(index->get_by_name(index, t1, "tun0"), t2);
+	assert_ptr_equal(index->get_spoke(index, &spoke), t1);
+
+	index->remove(index, t1);
+	expect_between(index, f, "2 3");
+	assert_ptr_equal(index->get_by_name(index, NULL, "tun0"), t2);
+	assert_ptr_equal(index->get_spoke(index, &spoke), t2);
+	index->add(index, t4);
+	index->remove(index, t3);
+	expect_between(index, f, "2 4");
+	index->remove(index, t2);
+	expect_between(index, f, "4");
+	assert_ptr_equal(index->get_by_name(index, t2, "tun0"), t4);
+	assert_null(index->get_by_name(index, t4, "tun0"));
+	index->remove(index, t4);
+	expect_between(index, f, "");
+	assert_null(index->get_by_name(index, NULL, "tun0"));
+	assert_null(index->get_spoke(index, &spoke));
+	assert_int_equal(index->get_count(index), 0);
+
+	index->destroy(index);
+	vti_tunnel_destroy(t1);
+	vti_tunnel_destroy(t2);
+	vti_tunnel_destroy(t3);
+	vti_tunnel_destroy(t4);
+}
+
 /** Selectors routed through the device, for the tests that count driver
  *  requests: they must not change on a rekey either */
 static vti_sa_t routed_sa(uint32_t id, host_t *local, host_t *remote)
@@ -1663,6 +1745,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_spoke_rekeyed, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_removal, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_index_shared_buckets, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_rekey, setup,
 										teardown),
