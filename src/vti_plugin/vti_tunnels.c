@@ -92,22 +92,26 @@ static inline char *name_of(vti_tunnel_t *tunnel)
  */
 vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 {
+	char *peer = sa->peer ?: "", *names;
+	size_t conn = strlen(sa->conn) + 1, child = strlen(sa->child) + 1;
 	vti_sa_t *clone;
 
-	INIT(clone,
+	/* the names live right after the copy, in one allocation with it */
+	INIT_EXTRA(clone, conn + child + strlen(peer) + 1,
 		.id = sa->id,
 		.kind = sa->kind,
 		.key = sa->key,
 		.dynamic = sa->dynamic,
 		.local = sa->local->clone(sa->local),
 		.remote = sa->remote->clone(sa->remote),
-		.conn = strdup(sa->conn),
-		.child = strdup(sa->child),
-		.peer = strdup(sa->peer ?: ""),
 		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
 		.remote_ts = vti_prefix_list_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
+	names = (char*)(clone + 1);
+	clone->conn = memcpy(names, sa->conn, conn);
+	clone->child = memcpy(names + conn, sa->child, child);
+	clone->peer = strcpy(names + conn + child, peer);
 	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
 	return clone;
 }
@@ -119,9 +123,6 @@ void vti_sa_destroy(vti_sa_t *sa)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
-	free(sa->conn);
-	free(sa->child);
-	free(sa->peer);
 	vti_config_destroy(sa->cfg);
 	vti_prefix_list_destroy(sa->remote_ts);
 	free(sa);

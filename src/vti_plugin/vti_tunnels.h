@@ -69,7 +69,7 @@ struct vti_sa_t {
 
 /**
  * Copy an SA, all it points to included but its settings, which the copy
- * shares.
+ * shares; its names are kept in one allocation with it.
  *
  * @param sa			SA to copy
  * @return				copy, free with vti_sa_destroy()
