@@ -397,18 +397,17 @@ static vti_prefix_t *check_entry(char *entry, bool is_address, uint32_t mtu,
  * Parse a comma-separated list of addresses or route prefixes; bad and
  * repeated entries are logged and left out.
  */
-static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
-								   bool is_address, uint32_t mtu)
+static array_t *get_prefixes(scope_t *scope, char *path, char *value,
+							 bool is_address, uint32_t mtu)
 {
 	enumerator_t *enumerator;
-	linked_list_t *list;
+	array_t *list = NULL;
 	vti_prefix_t *prefix;
 	char *entry, form[FORM_LEN];
 
-	list = linked_list_create();
 	if (!value)
 	{
-		return list;
+		return NULL;
 	}
 	enumerator = enumerator_create_token(value, ",", " \t");
 	while (enumerator->enumerate(enumerator, &entry))
@@ -418,14 +417,14 @@ static linked_list_t *get_prefixes(scope_t *scope, char *path, char *value,
 		{
 			complain_entry(scope, path, entry, form);
 		}
-		else if (list->find_first(list, vti_prefix_match, NULL, prefix))
+		else if (vti_prefix_list_has(list, prefix))
 		{
 			complain_entry(scope, path, entry, "each entry once, not again");
 			prefix->destroy(prefix);
 		}
 		else
 		{
-			list->insert_last(list, prefix);
+			array_insert_create(&list, ARRAY_TAIL, prefix);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -487,12 +486,10 @@ static void resolve_routes(scope_t *scope, vti_config_t *cfg)
 	if (!value || strcaseeq(value, "none") || !*value)
 	{
 		cfg->routes = VTI_ROUTES_NONE;
-		cfg->route_list = linked_list_create();
 	}
 	else if (strcaseeq(value, "remote_ts"))
 	{
 		cfg->routes = VTI_ROUTES_REMOTE_TS;
-		cfg->route_list = linked_list_create();
 	}
 	else
 	{
@@ -513,12 +510,10 @@ static void resolve_protect(scope_t *scope, vti_config_t *cfg)
 	if (!value || strcaseeq(value, "remote_ts"))
 	{
 		cfg->protect = VTI_PROTECT_REMOTE_TS;
-		cfg->protect_list = linked_list_create();
 	}
 	else if (strcaseeq(value, "none") || !*value)
 	{
 		cfg->protect = VTI_PROTECT_NONE;
-		cfg->protect_list = linked_list_create();
 	}
 	else
 	{
@@ -597,6 +592,7 @@ static vti_config_t *resolve(char *conn, char *child, vti_kind_t kind,
 
 	INIT(cfg,
 		.kind = kind,
+		.refcount = 1,
 	);
 	resolve_name(&scope, cfg);
 	resolve_mtu(&scope, cfg);
@@ -652,37 +648,36 @@ vti_config_t *vti_config_clone(vti_config_t *this)
 
 	clone = malloc_thing(vti_config_t);
 	*clone = *this;
-	clone->addresses = this->addresses->clone_offset(this->addresses,
-									offsetof(vti_prefix_t, clone));
-	clone->route_list = this->route_list->clone_offset(this->route_list,
-									offsetof(vti_prefix_t, clone));
-	clone->protect_list = this->protect_list->clone_offset(
-									this->protect_list,
-									offsetof(vti_prefix_t, clone));
+	clone->refcount = 1;
+	clone->addresses = vti_prefix_list_clone(this->addresses);
+	clone->route_list = vti_prefix_list_clone(this->route_list);
+	clone->protect_list = vti_prefix_list_clone(this->protect_list);
 	return clone;
 }
 
-/**
- * Whether two lists hold equal prefixes in the same order.
+/*
+ * Described in header
  */
-static bool prefixes_equal(linked_list_t *a, linked_list_t *b)
+vti_config_t *vti_config_get_ref(vti_config_t *this)
 {
-	if (!a || !b)
-	{
-		return a == b;
-	}
-	return a->equals_offset(a, b, offsetof(vti_prefix_t, equals));
+	ref_get(&this->refcount);
+	return this;
 }
 
-/**
- * Free a list of prefixes, if any.
+/*
+ * Described in header
  */
-static void prefixes_destroy(linked_list_t *list)
+vti_config_t *vti_config_with_name(vti_config_t *this, char *name)
 {
-	if (list)
+	vti_config_t *renamed;
+
+	if (streq(this->name, name))
 	{
-		list->destroy_offset(list, offsetof(vti_prefix_t, destroy));
+		return vti_config_get_ref(this);
 	}
+	renamed = vti_config_clone(this);
+	snprintf(renamed->name, sizeof(renamed->name), "%s", name);
+	return renamed;
 }
 
 /*
@@ -692,15 +687,15 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b)
 {
 	return a->kind == b->kind && streq(a->name, b->name) &&
 		   a->mtu == b->mtu &&
-		   prefixes_equal(a->addresses, b->addresses) &&
+		   vti_prefix_list_equals(a->addresses, b->addresses) &&
 		   a->routes == b->routes &&
-		   prefixes_equal(a->route_list, b->route_list) &&
+		   vti_prefix_list_equals(a->route_list, b->route_list) &&
 		   a->table == b->table && a->metric == b->metric &&
 		   a->fail_closed == b->fail_closed &&
 		   a->fail_closed_metric == b->fail_closed_metric &&
 		   a->down_action == b->down_action && a->remote == b->remote &&
 		   a->protect == b->protect &&
-		   prefixes_equal(a->protect_list, b->protect_list);
+		   vti_prefix_list_equals(a->protect_list, b->protect_list);
 }
 
 /*
@@ -708,11 +703,11 @@ bool vti_config_equals(vti_config_t *a, vti_config_t *b)
  */
 void vti_config_destroy(vti_config_t *this)
 {
-	if (this)
+	if (this && ref_put(&this->refcount))
 	{
-		prefixes_destroy(this->addresses);
-		prefixes_destroy(this->route_list);
-		prefixes_destroy(this->protect_list);
+		vti_prefix_list_destroy(this->addresses);
+		vti_prefix_list_destroy(this->route_list);
+		vti_prefix_list_destroy(this->protect_list);
 		free(this);
 	}
 }

@@ -12,7 +12,7 @@
 #define VTI_CONFIG_H_
 
 #include <library.h>
-#include <collections/linked_list.h>
+#include <collections/array.h>
 #include <net/if.h>
 
 typedef struct vti_config_t vti_config_t;
@@ -89,6 +89,10 @@ enum vti_remote_t {
 
 /**
  * Settings of one tunnel's VTI, resolved from strongswan.conf.
+ *
+ * Reference counted: a tunnel and its SAs share one object, so settings
+ * are not changed once resolved or copied (vti_config_with_name() gives a
+ * copy with another name).
  */
 struct vti_config_t {
 
@@ -101,14 +105,15 @@ struct vti_config_t {
 	/** MTU, 0 for automatic */
 	uint32_t mtu;
 
-	/** addresses to put on the device, vti_prefix_t* */
-	linked_list_t *addresses;
+	/** addresses to put on the device, a list of prefixes (see
+	 *  vti_prefix_list_has()), NULL if none */
+	array_t *addresses;
 
 	/** which routes to install */
 	vti_route_mode_t routes;
 
-	/** prefixes for VTI_ROUTES_LIST, vti_prefix_t* */
-	linked_list_t *route_list;
+	/** prefixes for VTI_ROUTES_LIST, NULL if none */
+	array_t *route_list;
 
 	/** routing table of the routes */
 	uint32_t table;
@@ -131,8 +136,11 @@ struct vti_config_t {
 	/** which prefixes to protect with blackholes from config load on */
 	vti_protect_mode_t protect;
 
-	/** prefixes for VTI_PROTECT_LIST, vti_prefix_t* */
-	linked_list_t *protect_list;
+	/** prefixes for VTI_PROTECT_LIST, NULL if none */
+	array_t *protect_list;
+
+	/** references to these settings, see vti_config_get_ref() */
+	refcount_t refcount;
 };
 
 /**
@@ -156,7 +164,8 @@ struct vti_config_t {
  * @param child			CHILD_SA config name
  * @param kind			kind of the device
  * @param key			VTI key or if_id
- * @return				settings, free with vti_config_destroy()
+ * @return				settings with one reference, free with
+ *						vti_config_destroy()
  */
 vti_config_t *vti_config_resolve(char *conn, char *child, vti_kind_t kind,
 								 uint32_t key);
@@ -179,9 +188,28 @@ vti_config_t *vti_config_resolve_protection(char *conn, char *child,
  * Copy settings.
  *
  * @param this			settings to copy
- * @return				copy
+ * @return				copy, with one reference
  */
 vti_config_t *vti_config_clone(vti_config_t *this);
+
+/**
+ * Take another reference to settings.
+ *
+ * @param this			settings
+ * @return				the same settings
+ */
+vti_config_t *vti_config_get_ref(vti_config_t *this);
+
+/**
+ * The settings under another interface name: another reference to them if
+ * they have that name already, else a copy with it.
+ *
+ * @param this			settings
+ * @param name			interface name
+ * @return				settings with that name, free with
+ *						vti_config_destroy()
+ */
+vti_config_t *vti_config_with_name(vti_config_t *this, char *name);
 
 /**
  * Compare settings.
@@ -193,7 +221,7 @@ vti_config_t *vti_config_clone(vti_config_t *this);
 bool vti_config_equals(vti_config_t *a, vti_config_t *b);
 
 /**
- * Free settings.
+ * Let go of a reference to settings; the last one frees them.
  *
  * @param this			settings, may be NULL
  */

@@ -262,7 +262,7 @@ static linked_list_t *wanted(vti_link_spec_t *spec, bool up)
 	host_t *net;
 
 	wants = linked_list_create();
-	enumerator = spec->routes->create_enumerator(spec->routes);
+	enumerator = array_create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		net = prefix->get_network(prefix);
@@ -736,11 +736,20 @@ METHOD(vti_ledger_t, protect, void,
 	vti_link_spec_t spec = {
 		.owner = owner,
 		.cfg = &cfg,
-		.routes = prefixes,
 	};
+	enumerator_t *enumerator;
+	vti_prefix_t *prefix;
 
+	/* the spec borrows the prefixes */
+	enumerator = prefixes->create_enumerator(prefixes);
+	while (enumerator->enumerate(enumerator, &prefix))
+	{
+		array_insert_create(&spec.routes, ARRAY_TAIL, prefix);
+	}
+	enumerator->destroy(enumerator);
 	snprintf(cfg.name, sizeof(cfg.name), "-");
 	claim_as(this, holder, 0, &spec, FALSE, FALSE);
+	array_destroy(spec.routes);
 }
 
 /**

@@ -86,8 +86,9 @@ struct vti_link_spec_t {
 	/** settings: name, MTU, addresses, routing */
 	vti_config_t *cfg;
 
-	/** prefixes to route through the device, vti_prefix_t* */
-	linked_list_t *routes;
+	/** prefixes to route through the device, a list of prefixes (see
+	 *  vti_prefix_list_has()), NULL if none */
+	array_t *routes;
 
 	/** ESP overhead of the tunnel's SAs, for an automatic MTU */
 	vti_overhead_t overhead;

@@ -150,11 +150,12 @@ static bool key_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
  * far as its config allows them; "dynamic" resolves as charon resolves it
  * when narrowing (the peer's virtual IPs or its address).
  */
-static linked_list_t *remote_ts_of(private_vti_listener_t *this,
-								   ike_sa_t *ike_sa, child_sa_t *child_sa)
+static array_t *remote_ts_of(private_vti_listener_t *this, ike_sa_t *ike_sa,
+							 child_sa_t *child_sa)
 {
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
-	linked_list_t *hosts, *configured, *negotiated, *prefixes;
+	linked_list_t *hosts, *configured, *negotiated;
+	array_t *prefixes;
 	char name[128];
 
 	hosts = this->env->get_dynamic_hosts(ike_sa);
@@ -221,8 +222,7 @@ static vti_sa_t describe_sa(private_vti_listener_t *this, ike_sa_t *ike_sa,
 static void free_sa(vti_sa_t *sa)
 {
 	free(sa->peer);
-	sa->remote_ts->destroy_offset(sa->remote_ts,
-								  offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(sa->remote_ts);
 }
 
 /**

@@ -232,3 +232,70 @@ bool vti_prefix_match(void *item, va_list args)
 	VA_ARGS_VGET(args, other);
 	return prefix->equals(prefix, other);
 }
+
+/*
+ * Described in header
+ */
+bool vti_prefix_list_has(array_t *list, vti_prefix_t *prefix)
+{
+	vti_prefix_t *entry;
+	int i;
+
+	for (i = 0; i < array_count(list); i++)
+	{
+		if (array_get(list, i, &entry) && entry->equals(entry, prefix))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Described in header
+ */
+array_t *vti_prefix_list_clone(array_t *list)
+{
+	array_t *clone = NULL;
+	vti_prefix_t *entry;
+	int i;
+
+	for (i = 0; i < array_count(list); i++)
+	{
+		array_get(list, i, &entry);
+		array_insert_create(&clone, ARRAY_TAIL, entry->clone(entry));
+	}
+	return clone;
+}
+
+/*
+ * Described in header
+ */
+bool vti_prefix_list_equals(array_t *a, array_t *b)
+{
+	vti_prefix_t *x, *y;
+	int i;
+
+	if (array_count(a) != array_count(b))
+	{
+		return FALSE;
+	}
+	for (i = 0; i < array_count(a); i++)
+	{
+		array_get(a, i, &x);
+		array_get(b, i, &y);
+		if (!x->equals(x, y))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+void vti_prefix_list_destroy(array_t *list)
+{
+	array_destroy_offset(list, offsetof(vti_prefix_t, destroy));
+}

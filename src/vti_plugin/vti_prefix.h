@@ -12,6 +12,7 @@
 #define VTI_PREFIX_H_
 
 #include <library.h>
+#include <collections/array.h>
 #include <networking/host.h>
 
 #include <arpa/inet.h>
@@ -126,5 +127,40 @@ vti_prefix_t *vti_prefix_create_from_string(char *str);
  * @return				TRUE if equal
  */
 bool vti_prefix_match(void *item, va_list args);
+
+/**
+ * Whether a list of prefixes holds one equal to a prefix. A list of
+ * prefixes is an array of vti_prefix_t*, NULL when empty (array_count(),
+ * array_create_enumerator() and array_insert_create() take that).
+ *
+ * @param list			list of prefixes, may be NULL
+ * @param prefix		prefix
+ * @return				TRUE if an entry equals it
+ */
+bool vti_prefix_list_has(array_t *list, vti_prefix_t *prefix);
+
+/**
+ * Copy a list of prefixes.
+ *
+ * @param list			list of prefixes, may be NULL
+ * @return				copies of its prefixes, NULL if it has none
+ */
+array_t *vti_prefix_list_clone(array_t *list);
+
+/**
+ * Whether two lists hold equal prefixes in the same order.
+ *
+ * @param a				list of prefixes, may be NULL
+ * @param b				other list, may be NULL
+ * @return				TRUE if equal
+ */
+bool vti_prefix_list_equals(array_t *a, array_t *b);
+
+/**
+ * Free a list of prefixes and its prefixes.
+ *
+ * @param list			list of prefixes, may be NULL
+ */
+void vti_prefix_list_destroy(array_t *list);
 
 #endif /** VTI_PREFIX_H_ @}*/

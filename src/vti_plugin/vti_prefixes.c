@@ -71,8 +71,7 @@ static bool next_address(u_char *addr, int len)
 /**
  * Add a prefix to a list unless it has it.
  */
-static void add_prefix(linked_list_t *list, int family, u_char *net,
-					   int prefix)
+static void add_prefix(array_t **list, int family, u_char *net, int prefix)
 {
 	vti_prefix_t *entry;
 
@@ -82,20 +81,19 @@ static void add_prefix(linked_list_t *list, int family, u_char *net,
 	{
 		return;
 	}
-	if (list->find_first(list, vti_prefix_match, NULL, entry))
+	if (vti_prefix_list_has(*list, entry))
 	{
 		entry->destroy(entry);
 		return;
 	}
-	list->insert_last(list, entry);
+	array_insert_create(list, ARRAY_TAIL, entry);
 }
 
 /**
  * Add the CIDR blocks that cover exactly an address range, each the widest
  * that starts where the previous one ended and stays inside the range.
  */
-static void add_range(linked_list_t *list, int family, chunk_t from,
-					  chunk_t to)
+static void add_range(array_t **list, int family, chunk_t from, chunk_t to)
 {
 	u_char cur[MAX_ADDR_LEN], end[MAX_ADDR_LEN];
 	int len = from.len, prefix;
@@ -163,16 +161,14 @@ static int family_of(traffic_selector_t *ts)
 /*
  * Described in header
  */
-linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
-										   linked_list_t *configured,
-										   char *name)
+array_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
+									 linked_list_t *configured, char *name)
 {
 	enumerator_t *enumerator;
 	traffic_selector_t *ts;
-	linked_list_t *list;
+	array_t *list = NULL;
 	int family;
 
-	list = linked_list_create();
 	enumerator = negotiated->create_enumerator(negotiated);
 	while (enumerator->enumerate(enumerator, &ts))
 	{
@@ -188,7 +184,7 @@ linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
 				 "peer's local_ts or widen remote_ts", name, ts, configured);
 			continue;
 		}
-		add_range(list, family, ts->get_from_address(ts),
+		add_range(&list, family, ts->get_from_address(ts),
 				  ts->get_to_address(ts));
 	}
 	enumerator->destroy(enumerator);
@@ -243,21 +239,19 @@ static bool spares_endpoints(vti_prefix_t *prefix, host_t *local,
 /*
  * Described in header
  */
-linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
-											host_t *local, host_t *remote,
-											char *owner, char *dev)
+array_t *vti_prefixes_spare_endpoints(array_t *prefixes, host_t *local,
+									  host_t *remote, char *owner, char *dev)
 {
 	enumerator_t *enumerator;
-	linked_list_t *list;
+	array_t *list = NULL;
 	vti_prefix_t *prefix;
 
-	list = linked_list_create();
-	enumerator = prefixes->create_enumerator(prefixes);
+	enumerator = array_create_enumerator(prefixes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		if (spares_endpoints(prefix, local, remote, owner, dev))
 		{
-			list->insert_last(list, prefix->clone(prefix));
+			array_insert_create(&list, ARRAY_TAIL, prefix->clone(prefix));
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -267,17 +261,17 @@ linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
 /*
  * Described in header
  */
-void vti_prefixes_merge(linked_list_t *into, linked_list_t *from)
+void vti_prefixes_merge(array_t **into, array_t *from)
 {
 	enumerator_t *enumerator;
 	vti_prefix_t *prefix;
 
-	enumerator = from->create_enumerator(from);
+	enumerator = array_create_enumerator(from);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!into->find_first(into, vti_prefix_match, NULL, prefix))
+		if (!vti_prefix_list_has(*into, prefix))
 		{
-			into->insert_last(into, prefix->clone(prefix));
+			array_insert_create(into, ARRAY_TAIL, prefix->clone(prefix));
 		}
 	}
 	enumerator->destroy(enumerator);

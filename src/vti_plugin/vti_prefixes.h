@@ -32,11 +32,11 @@
  * @param configured	remote selectors of the child config, dynamic ones
  *						resolved, traffic_selector_t*
  * @param name			"conn/child", for log lines
- * @return				vti_prefix_t*, each once
+ * @return				list of prefixes (see vti_prefix_list_has()), each
+ *						once, NULL if none
  */
-linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
-										   linked_list_t *configured,
-										   char *name);
+array_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
+									 linked_list_t *configured, char *name);
 
 /**
  * The prefixes that may be routed into a tunnel's device: those that cover
@@ -44,24 +44,24 @@ linked_list_t *vti_prefixes_from_selectors(linked_list_t *negotiated,
  * the underlay. Each prefix left out gets one log line; a default route
  * of the outer family gets its own.
  *
- * @param prefixes		vti_prefix_t*
+ * @param prefixes		list of prefixes, may be NULL
  * @param local			the tunnel's local outer address
  * @param remote		the tunnel's remote outer address
  * @param owner			"conn/child", for log lines
  * @param dev			device name, for log lines
- * @return				new list of copies of the prefixes kept
+ * @return				new list of copies of the prefixes kept, NULL if
+ *						none
  */
-linked_list_t *vti_prefixes_spare_endpoints(linked_list_t *prefixes,
-											host_t *local, host_t *remote,
-											char *owner, char *dev);
+array_t *vti_prefixes_spare_endpoints(array_t *prefixes, host_t *local,
+									  host_t *remote, char *owner, char *dev);
 
 /**
  * Add copies of the prefixes of one list to another, leaving out those it
  * has.
  *
- * @param into			list to add to, vti_prefix_t*
- * @param from			list to add from, vti_prefix_t*
+ * @param into			list of prefixes to add to, made if NULL
+ * @param from			list of prefixes to add from, may be NULL
  */
-void vti_prefixes_merge(linked_list_t *into, linked_list_t *from);
+void vti_prefixes_merge(array_t **into, array_t *from);
 
 #endif /** VTI_PREFIXES_H_ @}*/

@@ -160,7 +160,7 @@ static host_t *covered_endpoint(vti_prefix_t *prefix, linked_list_t *hosts)
  * Leave out the prefixes that must not be blackholed: default routes, and
  * those that cover the tunnel's own outer addresses; one line each.
  */
-static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
+static linked_list_t *sparing(array_t *prefixes, peer_cfg_t *peer,
 							  char *owner)
 {
 	ike_cfg_t *ike_cfg = peer->get_ike_cfg(peer);
@@ -176,7 +176,7 @@ static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
 	{
 		hosts->insert_last(hosts, endpoint);
 	}
-	enumerator = prefixes->create_enumerator(prefixes);
+	enumerator = array_create_enumerator(prefixes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		endpoint = covered_endpoint(prefix, hosts);
@@ -208,16 +208,15 @@ static linked_list_t *sparing(linked_list_t *prefixes, peer_cfg_t *peer,
 /**
  * The prefixes a child's settings ask to protect.
  */
-static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
-							 char *owner)
+static array_t *wanted(vti_config_t *settings, child_cfg_t *cfg, char *owner)
 {
-	linked_list_t *selectors, *prefixes;
+	linked_list_t *selectors;
+	array_t *prefixes;
 
 	switch (settings->protect)
 	{
 		case VTI_PROTECT_LIST:
-			return settings->protect_list->clone_offset(settings->protect_list,
-											offsetof(vti_prefix_t, clone));
+			return vti_prefix_list_clone(settings->protect_list);
 		case VTI_PROTECT_REMOTE_TS:
 			selectors = vti_child_cfg_ts(cfg, FALSE, NULL);
 			prefixes = vti_prefixes_from_selectors(selectors, selectors,
@@ -227,7 +226,7 @@ static linked_list_t *wanted(vti_config_t *settings, child_cfg_t *cfg,
 			return prefixes;
 		case VTI_PROTECT_NONE:
 		default:
-			return linked_list_create();
+			return NULL;
 	}
 }
 
@@ -239,7 +238,8 @@ static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
 						  protection_t *protection)
 {
 	vti_config_t *settings;
-	linked_list_t *prefixes, *spared;
+	linked_list_t *spared;
+	array_t *prefixes;
 	char *conn = peer->get_name(peer), *child = cfg->get_name(cfg);
 
 	settings = vti_config_resolve_protection(conn, child, kind, key);
@@ -256,7 +256,7 @@ static void protect_child(private_vti_protector_t *this, peer_cfg_t *peer,
 						   protection->owner, spared, settings->table,
 						   settings->fail_closed_metric);
 	spared->destroy_offset(spared, offsetof(vti_prefix_t, destroy));
-	prefixes->destroy_offset(prefixes, offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(prefixes);
 	vti_config_destroy(settings);
 }
 

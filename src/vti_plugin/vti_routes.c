@@ -119,13 +119,13 @@ static void align_addresses(private_vti_routes_t *this, device_t *device,
 							int ifindex, vti_link_spec_t *spec, bool came_up)
 {
 	enumerator_t *enumerator;
-	linked_list_t *wanted = spec->cfg->addresses;
+	array_t *wanted = spec->cfg->addresses;
 	vti_prefix_t *prefix;
 
 	enumerator = device->addresses->create_enumerator(device->addresses);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!has_prefix(wanted, prefix))
+		if (!vti_prefix_list_has(wanted, prefix))
 		{
 			change_address(this, prefix, ifindex, device->name, FALSE);
 			device->addresses->remove_at(device->addresses, enumerator);
@@ -133,7 +133,7 @@ static void align_addresses(private_vti_routes_t *this, device_t *device,
 		}
 	}
 	enumerator->destroy(enumerator);
-	enumerator = wanted->create_enumerator(wanted);
+	enumerator = array_create_enumerator(wanted);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		if (!has_prefix(device->addresses, prefix))

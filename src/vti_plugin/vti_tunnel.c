@@ -40,17 +40,6 @@ bool vti_tunnel_shared(vti_tunnel_t *this)
 }
 
 /**
- * Free a list of prefixes to route, if any.
- */
-static void routes_destroy(linked_list_t *routes)
-{
-	if (routes)
-	{
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
-	}
-}
-
-/**
  * Free what a tunnel owns of its target: endpoints, owner and settings.
  * Retargeting and destroying a tunnel both start here.
  */
@@ -63,9 +52,10 @@ static void clear_target(vti_tunnel_t *this)
 	free(this->child);
 	free(this->peer);
 	vti_config_destroy(this->spec.cfg);
+	vti_config_destroy(this->settings);
 	this->spec.local = this->spec.remote = NULL;
 	this->spec.owner = this->conn = this->child = this->peer = NULL;
-	this->spec.cfg = NULL;
+	this->spec.cfg = this->settings = NULL;
 }
 
 /*
@@ -73,12 +63,10 @@ static void clear_target(vti_tunnel_t *this)
  */
 void vti_tunnel_retarget(vti_tunnel_t *this, vti_sa_t *sa)
 {
-	char name[IFNAMSIZ] = "";
+	char name[IFNAMSIZ];
 
-	if (this->dynamic && this->spec.cfg)
-	{
-		memcpy(name, vti_tunnel_name(this), sizeof(name));
-	}
+	memcpy(name, this->dynamic && this->spec.cfg ? vti_tunnel_name(this)
+												 : sa->cfg->name, sizeof(name));
 	clear_target(this);
 	this->spec.local = sa->local->clone(sa->local);
 	this->spec.remote = vti_sa_device_remote(sa);
@@ -89,11 +77,8 @@ void vti_tunnel_retarget(vti_tunnel_t *this, vti_sa_t *sa)
 	{
 		this->spec.owner = strdup("?");
 	}
-	this->spec.cfg = vti_config_clone(sa->cfg);
-	if (*name)
-	{
-		memcpy(this->spec.cfg->name, name, sizeof(name));
-	}
+	this->settings = vti_config_get_ref(sa->cfg);
+	this->spec.cfg = vti_config_with_name(sa->cfg, name);
 	this->spec.overhead = sa->overhead;
 	memcpy(this->spec.underlay, sa->underlay, sizeof(this->spec.underlay));
 	this->dynamic = sa->dynamic;
@@ -137,14 +122,12 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
 /*
  * Described in header
  */
-bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes)
+bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes)
 {
 	bool changed;
 
-	changed = !this->spec.routes ||
-			  !routes->equals_offset(routes, this->spec.routes,
-									 offsetof(vti_prefix_t, equals));
-	routes_destroy(this->spec.routes);
+	changed = !vti_prefix_list_equals(routes, this->spec.routes);
+	vti_prefix_list_destroy(this->spec.routes);
 	this->spec.routes = routes;
 	return changed;
 }
@@ -229,6 +212,15 @@ bool vti_tunnel_fits_endpoints(vti_tunnel_t *this, vti_sa_t *sa)
 /*
  * Described in header
  */
+bool vti_tunnel_settings_fit(vti_tunnel_t *this, vti_sa_t *sa)
+{
+	return this->id.kind == sa->kind && this->spec.key == sa->key &&
+		   streq(this->conn, sa->conn) && streq(this->child, sa->child);
+}
+
+/*
+ * Described in header
+ */
 bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa)
 {
 	return this->dynamic && sa->dynamic &&
@@ -267,7 +259,7 @@ void vti_tunnel_destroy(vti_tunnel_t *this)
 {
 	clear_target(this);
 	free(this->reason);
-	routes_destroy(this->spec.routes);
+	vti_prefix_list_destroy(this->spec.routes);
 	array_destroy_function(this->sas, (void*)vti_sa_destroy, NULL);
 	free(this);
 }

@@ -46,8 +46,13 @@ struct vti_tunnel_t {
 	/** kind and key, the index's key; the kind never changes */
 	vti_tunnel_id_t id;
 
-	/** what the device looks like */
+	/** what the device looks like; spec.cfg are the settings, or a copy
+	 *  of them with the name the device keeps */
 	vti_link_spec_t spec;
+
+	/** settings resolved for its connection, child, kind and key, shared
+	 *  with its SAs of the same */
+	vti_config_t *settings;
 
 	/** connection that made the tunnel */
 	char *conn;
@@ -118,9 +123,9 @@ host_t *vti_sa_device_remote(vti_sa_t *sa);
 vti_tunnel_t *vti_tunnel_create(vti_sa_t *sa);
 
 /**
- * Point a tunnel at the endpoints, owner and settings of an SA; a shared
- * device's remote address is any. A dynamic tunnel keeps the name it has:
- * its device stays the spoke's.
+ * Point a tunnel at the endpoints, owner and settings of an SA, which it
+ * shares; a shared device's remote address is any. A dynamic tunnel keeps
+ * the name it has: its device stays the spoke's.
  *
  * @param this			tunnel
  * @param sa			SA to follow; borrowed
@@ -141,10 +146,10 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
  * Give a tunnel's device new prefixes to route.
  *
  * @param this			tunnel
- * @param routes		vti_prefix_t*; adopted
+ * @param routes		list of prefixes, NULL for none; adopted
  * @return				whether they differ from those it had
  */
-bool vti_tunnel_set_routes(vti_tunnel_t *this, linked_list_t *routes);
+bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes);
 
 /**
  * Record an SA as holding the tunnel's key; the newest SA sets the
@@ -194,6 +199,16 @@ bool vti_tunnel_runs_between(vti_tunnel_t *this, host_t *local,
  * @return				TRUE if the device fits
  */
 bool vti_tunnel_fits_endpoints(vti_tunnel_t *this, vti_sa_t *sa);
+
+/**
+ * Whether a tunnel's settings are an SA's: resolved for the same
+ * connection, child, kind and key.
+ *
+ * @param this			tunnel
+ * @param sa			SA
+ * @return				TRUE if the SA may share them
+ */
+bool vti_tunnel_settings_fit(vti_tunnel_t *this, vti_sa_t *sa);
 
 /**
  * Whether an SA is a successor of the spoke a dynamic tunnel serves.

@@ -9,17 +9,38 @@
 
 typedef struct private_vti_tunnel_index_t private_vti_tunnel_index_t;
 typedef struct bucket_t bucket_t;
+typedef struct bucket_enumerator_t bucket_enumerator_t;
 
 /**
- * Tunnels that share a name, a pair of endpoints or a spoke.
+ * Tunnels that share a name, a pair of endpoints or a spoke. Most buckets
+ * hold one tunnel: the first one filed is kept in the bucket itself.
  */
 struct bucket_t {
 
 	/** what they share, as bytes; stored right after the bucket */
 	chunk_t key;
 
-	/** the tunnels, as vti_tunnel_t*, oldest filed first */
-	array_t *tunnels;
+	/** the tunnel filed first */
+	vti_tunnel_t *first;
+
+	/** the tunnels filed after it, as vti_tunnel_t*, oldest first; NULL if
+	 *  none */
+	array_t *more;
+};
+
+/**
+ * Enumerator over the tunnels of a bucket.
+ */
+struct bucket_enumerator_t {
+
+	/** public interface */
+	enumerator_t public;
+
+	/** the bucket */
+	bucket_t *bucket;
+
+	/** position of the next tunnel */
+	int next;
 };
 
 /**
@@ -91,6 +112,61 @@ static bool bucket_equals(const void *a, const void *b)
 }
 
 /**
+ * Number of tunnels in a bucket.
+ */
+static inline int bucket_count(bucket_t *bucket)
+{
+	return 1 + array_count(bucket->more);
+}
+
+/**
+ * The tunnel at a position of a bucket, oldest filed first.
+ */
+static vti_tunnel_t *bucket_at(bucket_t *bucket, int i)
+{
+	vti_tunnel_t *tunnel = NULL;
+
+	if (i == 0)
+	{
+		return bucket->first;
+	}
+	array_get(bucket->more, i - 1, &tunnel);
+	return tunnel;
+}
+
+METHOD(enumerator_t, bucket_enumerate, bool,
+	bucket_enumerator_t *this, va_list args)
+{
+	vti_tunnel_t **tunnel;
+
+	VA_ARGS_VGET(args, tunnel);
+	if (this->next >= bucket_count(this->bucket))
+	{
+		return FALSE;
+	}
+	*tunnel = bucket_at(this->bucket, this->next++);
+	return TRUE;
+}
+
+/**
+ * Enumerate the tunnels of a bucket, oldest filed first.
+ */
+static enumerator_t *bucket_create_enumerator(bucket_t *bucket)
+{
+	bucket_enumerator_t *this;
+
+	INIT(this,
+		.public = {
+			.enumerate = enumerator_enumerate_default,
+			.venumerate = _bucket_enumerate,
+			.destroy = (void*)free,
+		},
+		.bucket = bucket,
+	);
+	return &this->public;
+}
+
+/**
  * A hashtable of buckets.
  */
 static hashtable_t *bucket_table_create(void)
@@ -115,15 +191,18 @@ static void bucket_file(hashtable_t *table, chunk_t key, vti_tunnel_t *tunnel)
 {
 	bucket_t *bucket = bucket_get(table, key);
 
-	if (!bucket)
+	if (bucket)
 	{
-		bucket = malloc(sizeof(*bucket) + key.len);
-		bucket->key = chunk_create((u_char*)(bucket + 1), key.len);
-		memcpy(bucket->key.ptr, key.ptr, key.len);
-		bucket->tunnels = array_create(0, 0);
-		table->put(table, bucket, bucket);
+		array_insert_create(&bucket->more, ARRAY_TAIL, tunnel);
+		return;
 	}
-	array_insert(bucket->tunnels, ARRAY_TAIL, tunnel);
+	bucket = malloc(sizeof(*bucket) + key.len);
+	*bucket = (bucket_t){
+		.key = chunk_create((u_char*)(bucket + 1), key.len),
+		.first = tunnel,
+	};
+	memcpy(bucket->key.ptr, key.ptr, key.len);
+	table->put(table, bucket, bucket);
 }
 
 /**
@@ -131,12 +210,13 @@ static void bucket_file(hashtable_t *table, chunk_t key, vti_tunnel_t *tunnel)
  */
 static void bucket_destroy(bucket_t *bucket)
 {
-	array_destroy(bucket->tunnels);
+	array_destroy(bucket->more);
 	free(bucket);
 }
 
 /**
- * Take a tunnel out of the bucket of a key; an empty bucket goes.
+ * Take a tunnel out of the bucket of a key; the next one filed becomes the
+ * first, an empty bucket goes.
  */
 static void bucket_unfile(hashtable_t *table, chunk_t key,
 						  vti_tunnel_t *tunnel)
@@ -149,18 +229,25 @@ static void bucket_unfile(hashtable_t *table, chunk_t key,
 	{
 		return;
 	}
-	for (i = 0; i < array_count(bucket->tunnels); i++)
-	{
-		if (array_get(bucket->tunnels, i, &current) && current == tunnel)
-		{
-			array_remove(bucket->tunnels, i, NULL);
-			break;
-		}
-	}
-	if (!array_count(bucket->tunnels))
+	if (bucket->first == tunnel &&
+		!array_remove(bucket->more, ARRAY_HEAD, &bucket->first))
 	{
 		table->remove(table, bucket);
 		bucket_destroy(bucket);
+		return;
+	}
+	for (i = 0; i < array_count(bucket->more); i++)
+	{
+		if (array_get(bucket->more, i, &current) && current == tunnel)
+		{
+			array_remove(bucket->more, i, NULL);
+			break;
+		}
+	}
+	if (!array_count(bucket->more))
+	{
+		array_destroy(bucket->more);
+		bucket->more = NULL;
 	}
 }
 
@@ -314,9 +401,10 @@ METHOD(vti_tunnel_index_t, get_by_name, vti_tunnel_t*,
 	int i;
 
 	bucket = bucket_get(this->by_name, chunk_from_str(name));
-	for (i = 0; bucket && i < array_count(bucket->tunnels); i++)
+	for (i = 0; bucket && i < bucket_count(bucket); i++)
 	{
-		if (array_get(bucket->tunnels, i, &tunnel) && tunnel != own)
+		tunnel = bucket_at(bucket, i);
+		if (tunnel != own)
 		{
 			return tunnel;
 		}
@@ -339,10 +427,10 @@ METHOD(vti_tunnel_index_t, get_spoke, vti_tunnel_t*,
 	key = spoke_key(sa->conn, sa->child, sa->peer);
 	bucket = bucket_get(this->by_spoke, key);
 	chunk_free(&key);
-	for (i = 0; bucket && !found && i < array_count(bucket->tunnels); i++)
+	for (i = 0; bucket && !found && i < bucket_count(bucket); i++)
 	{
-		if (array_get(bucket->tunnels, i, &tunnel) &&
-			vti_tunnel_serves_spoke(tunnel, sa))
+		tunnel = bucket_at(bucket, i);
+		if (vti_tunnel_serves_spoke(tunnel, sa))
 		{
 			found = tunnel;
 		}
@@ -363,7 +451,7 @@ METHOD(vti_tunnel_index_t, create_between_enumerator, enumerator_t*,
 	{
 		return enumerator_create_empty();
 	}
-	return array_create_enumerator(bucket->tunnels);
+	return bucket_create_enumerator(bucket);
 }
 
 /**

@@ -92,23 +92,26 @@ static inline char *name_of(vti_tunnel_t *tunnel)
  */
 vti_sa_t *vti_sa_clone(vti_sa_t *sa)
 {
+	char *peer = sa->peer ?: "", *names;
+	size_t conn = strlen(sa->conn) + 1, child = strlen(sa->child) + 1;
 	vti_sa_t *clone;
 
-	INIT(clone,
+	/* the names live right after the copy, in one allocation with it */
+	INIT_EXTRA(clone, conn + child + strlen(peer) + 1,
 		.id = sa->id,
 		.kind = sa->kind,
 		.key = sa->key,
 		.dynamic = sa->dynamic,
 		.local = sa->local->clone(sa->local),
 		.remote = sa->remote->clone(sa->remote),
-		.conn = strdup(sa->conn),
-		.child = strdup(sa->child),
-		.peer = strdup(sa->peer ?: ""),
-		.cfg = sa->cfg ? vti_config_clone(sa->cfg) : NULL,
-		.remote_ts = sa->remote_ts->clone_offset(sa->remote_ts,
-											offsetof(vti_prefix_t, clone)),
+		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
+		.remote_ts = vti_prefix_list_clone(sa->remote_ts),
 		.overhead = sa->overhead,
 	);
+	names = (char*)(clone + 1);
+	clone->conn = memcpy(names, sa->conn, conn);
+	clone->child = memcpy(names + conn, sa->child, child);
+	clone->peer = strcpy(names + conn + child, peer);
 	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
 	return clone;
 }
@@ -120,12 +123,8 @@ void vti_sa_destroy(vti_sa_t *sa)
 {
 	sa->local->destroy(sa->local);
 	sa->remote->destroy(sa->remote);
-	free(sa->conn);
-	free(sa->child);
-	free(sa->peer);
 	vti_config_destroy(sa->cfg);
-	sa->remote_ts->destroy_offset(sa->remote_ts,
-								  offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(sa->remote_ts);
 	free(sa);
 }
 
@@ -147,11 +146,10 @@ static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
  * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
  * a shared device, those of every peer.
  */
-static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
-									  linked_list_t *routes)
+static array_t *spare_endpoints(vti_tunnel_t *tunnel, array_t *routes)
 {
 	enumerator_t *enumerator;
-	linked_list_t *spared;
+	array_t *spared;
 	vti_sa_t *sa;
 
 	if (!vti_tunnel_shared(tunnel))
@@ -159,7 +157,7 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									tunnel->spec.remote, tunnel->spec.owner,
 									name_of(tunnel));
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
+		vti_prefix_list_destroy(routes);
 		return spared;
 	}
 	enumerator = array_create_enumerator(tunnel->sas);
@@ -168,7 +166,7 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
 									sa->remote, tunnel->spec.owner,
 									name_of(tunnel));
-		routes->destroy_offset(routes, offsetof(vti_prefix_t, destroy));
+		vti_prefix_list_destroy(routes);
 		routes = spared;
 	}
 	enumerator->destroy(enumerator);
@@ -184,30 +182,26 @@ static linked_list_t *spare_endpoints(vti_tunnel_t *tunnel,
 static bool update_routes(vti_tunnel_t *tunnel)
 {
 	enumerator_t *enumerator;
-	linked_list_t *routes;
+	array_t *routes = NULL;
 	vti_sa_t *sa;
 
 	switch (tunnel->spec.cfg->routes)
 	{
 		case VTI_ROUTES_NONE:
-			routes = linked_list_create();
 			break;
 		case VTI_ROUTES_LIST:
-			routes = tunnel->spec.cfg->route_list->clone_offset(
-								tunnel->spec.cfg->route_list,
-								offsetof(vti_prefix_t, clone));
+			routes = vti_prefix_list_clone(tunnel->spec.cfg->route_list);
 			break;
 		case VTI_ROUTES_REMOTE_TS:
 		default:
-			if (!sa_count(tunnel) && tunnel->spec.routes)
+			if (!sa_count(tunnel))
 			{
 				return FALSE;
 			}
-			routes = linked_list_create();
 			enumerator = array_create_enumerator(tunnel->sas);
 			while (enumerator->enumerate(enumerator, &sa))
 			{
-				vti_prefixes_merge(routes, sa->remote_ts);
+				vti_prefixes_merge(&routes, sa->remote_ts);
 			}
 			enumerator->destroy(enumerator);
 			break;
@@ -783,13 +777,22 @@ static bool is_known(private_vti_tunnels_t *this, uint32_t id)
 }
 
 /**
- * Give an SA copy the current settings of its device; the one place that
- * resolves them.
+ * The settings of an SA: those of the tunnel filed under its kind and key
+ * if they were resolved for its connection and child too (a rekey's
+ * successor, a reauthentication, another peer of a shared device), else
+ * resolved. The tunnels' settings are current: reconfigure() resolves
+ * them all anew.
  */
-static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
+static vti_config_t *settings_for(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
-	vti_config_destroy(sa->cfg);
-	sa->cfg = this->resolve(sa->conn, sa->child, sa->kind, sa->key);
+	vti_tunnel_t *tunnel;
+
+	tunnel = this->index->get_by_key(this->index, sa->kind, sa->key);
+	if (tunnel && vti_tunnel_settings_fit(tunnel, sa))
+	{
+		return vti_config_get_ref(tunnel->settings);
+	}
+	return this->resolve(sa->conn, sa->child, sa->kind, sa->key);
 }
 
 /**
@@ -798,7 +801,8 @@ static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 static vti_sa_t *keep_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
 	sa = vti_sa_clone(sa);
-	resolve_sa(this, sa);
+	vti_config_destroy(sa->cfg);
+	sa->cfg = settings_for(this, sa);
 	return sa;
 }
 
@@ -1290,17 +1294,54 @@ static void tunnel_reshare(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 }
 
 /**
- * Give a tunnel new settings; a new name means a new device, a new remote
- * setting new endpoints.
+ * The settings of a tunnel's device from those resolved for it, under the
+ * naming rules: a dynamic device keeps its name, and no two devices get
+ * the same one.
+ */
+static vti_config_t *device_settings(private_vti_tunnels_t *this,
+									 vti_tunnel_t *tunnel,
+									 vti_config_t *settings)
+{
+	vti_tunnel_t *other;
+
+	if (streq(settings->name, name_of(tunnel)))
+	{
+		return vti_config_get_ref(settings);
+	}
+	other = tunnel->dynamic ? NULL
+							  : this->index->get_by_name(this->index, tunnel,
+														 settings->name);
+	if (other)
+	{
+		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
+			 "by key %u (%s); give the charon.plugins.vti name setting a %%k",
+			 name_of(tunnel), tunnel->spec.owner, settings->name,
+			 other->spec.key, other->spec.owner);
+	}
+	if (other || tunnel->dynamic)
+	{
+		return vti_config_with_name(settings, name_of(tunnel));
+	}
+	return vti_config_get_ref(settings);
+}
+
+/**
+ * Give a tunnel settings resolved anew (adopted); a new name means a new
+ * device, a new remote setting new endpoints. Unchanged settings change
+ * nothing but the object the tunnel holds.
  */
 static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
-							   vti_config_t *cfg)
+							   vti_config_t *settings)
 {
+	vti_config_t *cfg;
 	bool reshare;
 
+	vti_config_destroy(tunnel->settings);
+	tunnel->settings = settings;
+	cfg = device_settings(this, tunnel, settings);
 	if (vti_config_equals(tunnel->spec.cfg, cfg))
 	{
-		vti_config_destroy(cfg);
+		tunnel_set_config(this, tunnel, cfg);
 		return;
 	}
 	reshare = tunnel->spec.cfg->remote != cfg->remote;
@@ -1321,36 +1362,41 @@ static void tunnel_reconfigure(private_vti_tunnels_t *this, vti_tunnel_t *tunnel
 }
 
 /**
- * The new settings of a tunnel, under the naming rules: a dynamic device
- * keeps its name, and no two devices get the same one.
+ * Give an SA copy settings of its own, resolved anew.
  */
-static vti_config_t *resolve_for(private_vti_tunnels_t *this,
-								 vti_tunnel_t *tunnel)
+static void resolve_sa(private_vti_tunnels_t *this, vti_sa_t *sa)
 {
-	vti_config_t *cfg;
-	vti_tunnel_t *other;
+	vti_config_destroy(sa->cfg);
+	sa->cfg = this->resolve(sa->conn, sa->child, sa->kind, sa->key);
+}
 
-	cfg = this->resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
-				  tunnel->spec.key);
-	if (streq(cfg->name, name_of(tunnel)))
+/**
+ * Resolve the settings of a tunnel anew and give them to its SAs they fit;
+ * the others get theirs resolved too.
+ */
+static vti_config_t *resolve_tunnel(private_vti_tunnels_t *this,
+									vti_tunnel_t *tunnel)
+{
+	vti_config_t *settings;
+	vti_sa_t *sa;
+	int i;
+
+	settings = this->resolve(tunnel->conn, tunnel->child, tunnel->id.kind,
+							 tunnel->spec.key);
+	for (i = 0; i < sa_count(tunnel); i++)
 	{
-		return cfg;
+		array_get(tunnel->sas, i, &sa);
+		if (vti_tunnel_settings_fit(tunnel, sa))
+		{
+			vti_config_destroy(sa->cfg);
+			sa->cfg = vti_config_get_ref(settings);
+		}
+		else
+		{
+			resolve_sa(this, sa);
+		}
 	}
-	other = tunnel->dynamic ? NULL
-							  : this->index->get_by_name(this->index, tunnel,
-														 cfg->name);
-	if (other)
-	{
-		DBG1(DBG_CFG, "vti: %s (%s) keeps its name: the new name %s is taken "
-			 "by key %u (%s); give the charon.plugins.vti name setting a %%k",
-			 name_of(tunnel), tunnel->spec.owner, cfg->name,
-			 other->spec.key, other->spec.owner);
-	}
-	if (other || tunnel->dynamic)
-	{
-		memcpy(cfg->name, name_of(tunnel), sizeof(cfg->name));
-	}
-	return cfg;
+	return settings;
 }
 
 METHOD(vti_tunnels_t, reconfigure, void,
@@ -1360,19 +1406,13 @@ METHOD(vti_tunnels_t, reconfigure, void,
 	vti_tunnel_t *tunnel;
 	array_t *all;
 	vti_sa_t *sa;
-	int i;
 
 	this->mutex->lock(this->mutex);
 	this->changes++;
 	all = this->index->get_all(this->index);
 	while (array_remove(all, ARRAY_HEAD, &tunnel))
 	{
-		for (i = 0; i < sa_count(tunnel); i++)
-		{
-			array_get(tunnel->sas, i, &sa);
-			resolve_sa(this, sa);
-		}
-		tunnel_reconfigure(this, tunnel, resolve_for(this, tunnel));
+		tunnel_reconfigure(this, tunnel, resolve_tunnel(this, tunnel));
 	}
 	array_destroy(all);
 	enumerator = this->waiting->create_enumerator(this->waiting);

@@ -52,11 +52,12 @@ struct vti_sa_t {
 	char *peer;
 
 	/** settings of its device: NULL in an event, resolved by the table
-	 *  for the copies it keeps */
+	 *  for the copies it keeps, shared with their tunnel */
 	vti_config_t *cfg;
 
-	/** its remote traffic selectors, vti_prefix_t* */
-	linked_list_t *remote_ts;
+	/** its remote traffic selectors as prefixes, a list of prefixes (see
+	 *  vti_prefix_list_has()), NULL if none */
+	array_t *remote_ts;
 
 	/** ESP overhead of its algorithms */
 	vti_overhead_t overhead;
@@ -67,7 +68,8 @@ struct vti_sa_t {
 };
 
 /**
- * Copy an SA, all it points to included.
+ * Copy an SA, all it points to included but its settings, which the copy
+ * shares; its names are kept in one allocation with it.
  *
  * @param sa			SA to copy
  * @return				copy, free with vti_sa_destroy()
@@ -154,8 +156,10 @@ typedef vti_config_t *(*vti_resolver_t)(char *conn, char *child,
  * that hold its key, and tells the link driver.
  *
  * The table alone resolves settings, with the resolver it was made with:
- * for every SA it keeps, when the SA arrives, and for everything on
- * reconfigure().
+ * for an SA it keeps, when the SA arrives, unless it holds them already
+ * (those of the tunnel with the SA's kind and key, resolved for the same
+ * connection and child), and for everything on reconfigure(). A tunnel
+ * and its SAs share one settings object.
  *
  * A device is up while at least one installed CHILD_SA holds its key. An
  * SA that cannot have its device now (its key, endpoints or name are in

@@ -55,9 +55,6 @@ static int count;
 /** last CHILD_SA ID and %unique mark handed out */
 static uint32_t last_id, last_unique;
 
-/** no traffic selectors */
-static linked_list_t *no_ts;
-
 /**
  * Forget what the driver was told.
  */
@@ -86,7 +83,6 @@ static void send_sa(bench_tunnel_t *t, uint32_t old, host_t *local)
 		.conn = "bench",
 		.child = "bench",
 		.peer = t->peer,
-		.remote_ts = no_ts,
 	};
 
 	if (old)
@@ -218,7 +214,6 @@ int main(int argc, char *argv[])
 	/* spokes' devices wait for a successor, as on a hub; the table resolves
 	 * the settings of every SA it keeps */
 	tunnels = vti_tunnels_create(&mock->link, 60, vti_config_resolve);
-	no_ts = linked_list_create();
 	make_tunnels();
 
 	before = mallinfo2();
@@ -241,7 +236,6 @@ int main(int argc, char *argv[])
 
 	tunnels->destroy(tunnels);
 	mock->link.destroy(&mock->link);
-	no_ts->destroy(no_ts);
 	free_tunnels();
 	library_deinit();
 	return 0;

@@ -94,13 +94,13 @@ static bool valid_name(char *name)
 /**
  * Join a list of prefixes, printed, with ", ".
  */
-static char *join(linked_list_t *list)
+static char *join(array_t *list)
 {
 	enumerator_t *enumerator;
 	vti_prefix_t *prefix;
 	char str[VTI_PREFIX_STRLEN], *joined = strdup(""), *next;
 
-	enumerator = list->create_enumerator(list);
+	enumerator = array_create_enumerator(list);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		prefix->print(prefix, str, sizeof(str));
@@ -144,14 +144,12 @@ static void check_round_trip(vti_config_t *cfg)
 	{
 		broken("canonical lists were refused", routes);
 	}
-	if (again->addresses->get_count(again->addresses) !=
-		cfg->addresses->get_count(cfg->addresses))
+	if (array_count(again->addresses) != array_count(cfg->addresses))
 	{
 		broken("addresses changed on a second resolve", addresses);
 	}
 	if (cfg->routes == VTI_ROUTES_LIST &&
-		again->route_list->get_count(again->route_list) !=
-		cfg->route_list->get_count(cfg->route_list))
+		array_count(again->route_list) != array_count(cfg->route_list))
 	{
 		broken("routes changed on a second resolve", routes);
 	}

@@ -66,7 +66,7 @@ METHOD(vti_link_t, set, vti_link_result_t,
 		record(this, "blocked %s", spec->cfg->name);
 		return VTI_LINK_BLOCKED;
 	}
-	enumerator = spec->routes->create_enumerator(spec->routes);
+	enumerator = array_create_enumerator(spec->routes);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		len += snprintf(routes + len, sizeof(routes) - len, " %s",

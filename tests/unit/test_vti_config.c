@@ -81,14 +81,14 @@ static vti_config_t *resolve_with(char *name, char *value)
 static void left_out(char *name, char *entry, char *form)
 {
 	vti_config_t *cfg;
-	linked_list_t *list;
+	array_t *list;
 	char value[128];
 
 	snprintf(value, sizeof(value), "%s, %s", entry,
 			 streq(name, "routes") ? "10.99.0.0/16" : "10.99.0.1/16");
 	cfg = resolve_with(name, value);
 	list = streq(name, "routes") ? cfg->route_list : cfg->addresses;
-	assert_int_equal(list->get_count(list), 1);
+	assert_int_equal(array_count(list), 1);
 	snprintf(value, sizeof(value), "charon.plugins.vti.%s entry '%s' is "
 			 "invalid", name, entry);
 	logged_once("vti: site/net: ", value, form);
@@ -96,12 +96,12 @@ static void left_out(char *name, char *entry, char *form)
 }
 
 /** The first entry of a list of prefixes, printed */
-static char *first(linked_list_t *list)
+static char *first(array_t *list)
 {
 	static char str[VTI_PREFIX_STRLEN];
 	vti_prefix_t *prefix = NULL;
 
-	list->get_first(list, (void**)&prefix);
+	array_get(list, ARRAY_HEAD, &prefix);
 	assert_non_null(prefix);
 	return prefix->print(prefix, str, sizeof(str));
 }
@@ -110,12 +110,12 @@ static char *first(linked_list_t *list)
 static void taken(char *name, char *entry, char *canonical)
 {
 	vti_config_t *cfg;
-	linked_list_t *list;
+	array_t *list;
 
 	cfg = resolve_with(name, entry);
 	list = streq(name, "routes") ? cfg->route_list : cfg->addresses;
 	assert_int_equal(line_count, 0);
-	assert_int_equal(list->get_count(list), 1);
+	assert_int_equal(array_count(list), 1);
 	assert_string_equal(first(list), canonical);
 	vti_config_destroy(cfg);
 }
@@ -152,7 +152,7 @@ static void test_defaults(void **state)
 	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_string_equal(cfg->name, "vti15");
 	assert_int_equal(cfg->mtu, 0);
-	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 0);
+	assert_int_equal(array_count(cfg->addresses), 0);
 	assert_int_equal(cfg->routes, VTI_ROUTES_NONE);
 	assert_int_equal(cfg->table, 254);
 	assert_int_equal(cfg->metric, 0);
@@ -180,7 +180,7 @@ static void test_protect(void **state)
 	cfg = vti_config_resolve_protection("site", "net", VTI_KIND_VTI, 15);
 	logged_once("site/net", "protect", "10.3.0.1/16");
 	assert_int_equal(cfg->protect, VTI_PROTECT_LIST);
-	assert_int_equal(cfg->protect_list->get_count(cfg->protect_list), 2);
+	assert_int_equal(array_count(cfg->protect_list), 2);
 	other = vti_config_clone(cfg);
 	assert_true(vti_config_equals(cfg, other));
 	other->protect = VTI_PROTECT_NONE;
@@ -228,10 +228,10 @@ static void test_global(void **state)
 	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 7);
 	assert_string_equal(cfg->name, "ipsec7");
 	assert_int_equal(cfg->mtu, 1400);
-	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 2);
+	assert_int_equal(array_count(cfg->addresses), 2);
 	assert_string_equal(first(cfg->addresses), "169.254.0.1/30");
 	assert_int_equal(cfg->routes, VTI_ROUTES_LIST);
-	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 2);
+	assert_int_equal(array_count(cfg->route_list), 2);
 	assert_string_equal(first(cfg->route_list), "10.1.0.0/16");
 	assert_int_equal(cfg->table, 100);
 	assert_int_equal(cfg->metric, 50);
@@ -297,8 +297,8 @@ static void test_bad_values(void **state)
 	assert_int_equal(cfg->metric, 0);
 	assert_true(cfg->fail_closed);
 	assert_int_equal(cfg->down_action, VTI_DOWN_ACTION_DOWN);
-	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 1);
-	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
+	assert_int_equal(array_count(cfg->addresses), 1);
+	assert_int_equal(array_count(cfg->route_list), 1);
 	vti_config_destroy(cfg);
 }
 
@@ -416,19 +416,46 @@ static void test_clone_equals(void **state)
 	assert_false(vti_config_equals(cfg, clone));
 	vti_config_destroy(clone);
 	clone = vti_config_clone(cfg);
-	clone->addresses->insert_last(clone->addresses,
-								  vti_prefix_create_from_string("10.0.0.1/32"));
+	array_insert_create(&clone->addresses, ARRAY_TAIL,
+						vti_prefix_create_from_string("10.0.0.1/32"));
 	assert_false(vti_config_equals(cfg, clone));
 	vti_config_destroy(clone);
 	/* the same address with another length is another entry */
 	clone = vti_config_clone(cfg);
-	clone->addresses->destroy_offset(clone->addresses,
-									 offsetof(vti_prefix_t, destroy));
-	clone->addresses = linked_list_create_with_items(
-							vti_prefix_create_from_string("169.254.0.1/29"),
-							NULL);
+	vti_prefix_list_destroy(clone->addresses);
+	clone->addresses = NULL;
+	array_insert_create(&clone->addresses, ARRAY_TAIL,
+						vti_prefix_create_from_string("169.254.0.1/29"));
 	assert_false(vti_config_equals(cfg, clone));
 	vti_config_destroy(clone);
+	vti_config_destroy(cfg);
+}
+
+/** Settings are shared by reference; another name gives a copy, the same
+ *  name another reference; the last reference frees them */
+static void test_refs_and_names(void **state)
+{
+	vti_config_t *cfg, *same, *renamed;
+
+	settings("charon { plugins { vti { addresses = 169.254.0.1/30 } } }");
+	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
+	assert_int_equal(ref_cur(&cfg->refcount), 1);
+	same = vti_config_with_name(cfg, "vti15");
+	assert_ptr_equal(same, cfg);
+	assert_int_equal(ref_cur(&cfg->refcount), 2);
+	renamed = vti_config_with_name(cfg, "spoke3");
+	assert_ptr_not_equal(renamed, cfg);
+	assert_string_equal(renamed->name, "spoke3");
+	assert_string_equal(cfg->name, "vti15");
+	assert_int_equal(ref_cur(&renamed->refcount), 1);
+	assert_int_equal(ref_cur(&cfg->refcount), 2);
+	memcpy(renamed->name, cfg->name, sizeof(cfg->name));
+	assert_true(vti_config_equals(cfg, renamed));
+	vti_config_destroy(renamed);
+	assert_ptr_equal(vti_config_get_ref(cfg), cfg);
+	vti_config_destroy(same);
+	vti_config_destroy(cfg);
+	assert_int_equal(ref_cur(&cfg->refcount), 1);
 	vti_config_destroy(cfg);
 }
 
@@ -509,7 +536,7 @@ static void test_route_canonical(void **state)
 	taken("routes", "10.1.0.0/016", "10.1.0.0/16");
 	taken("routes", "224.0.0.0/4", "224.0.0.0/4");
 	cfg = resolve_with("routes", "10.1.0.0/16,10.1.0.0/16");
-	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
+	assert_int_equal(array_count(cfg->route_list), 1);
 	logged_once("routes entry '10.1.0.0/16' is invalid", "each entry once",
 				NULL);
 	vti_config_destroy(cfg);
@@ -574,7 +601,7 @@ static void test_ipv6_below_1280(void **state)
 			 "} } }");
 	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
 	assert_int_equal(cfg->mtu, 1279);
-	assert_int_equal(cfg->addresses->get_count(cfg->addresses), 1);
+	assert_int_equal(array_count(cfg->addresses), 1);
 	assert_string_equal(first(cfg->addresses), "169.254.15.1/30");
 	logged_once("addresses entry 'fd00:15::1/64' is invalid",
 				"IPv4 only with mtu = 1279", "below 1280");
@@ -583,7 +610,7 @@ static void test_ipv6_below_1280(void **state)
 			 "  mtu = 1200\n  routes = 2001:db8::/32, 10.1.0.0/16\n"
 			 "} } }");
 	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
-	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
+	assert_int_equal(array_count(cfg->route_list), 1);
 	assert_string_equal(first(cfg->route_list), "10.1.0.0/16");
 	logged_once("routes entry '2001:db8::/32' is invalid",
 				"IPv4 only with mtu = 1200", NULL);
@@ -592,7 +619,7 @@ static void test_ipv6_below_1280(void **state)
 			 "  mtu = 1280\n  routes = 2001:db8::/32\n"
 			 "} } }");
 	cfg = vti_config_resolve("site", "net", VTI_KIND_VTI, 15);
-	assert_int_equal(cfg->route_list->get_count(cfg->route_list), 1);
+	assert_int_equal(array_count(cfg->route_list), 1);
 	assert_int_equal(line_count, 0);
 	vti_config_destroy(cfg);
 }
@@ -707,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_number_forms),
 		cmocka_unit_test(test_protect),
 		cmocka_unit_test(test_remote),
+		cmocka_unit_test(test_refs_and_names),
 	};
 	int failed;
 

@@ -85,8 +85,7 @@ static vti_prefix_t *parse(char *str)
 /** Free a spec made by spec() */
 static void spec_destroy(vti_link_spec_t *spec)
 {
-	spec->routes->destroy_offset(spec->routes,
-								 offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(spec->routes);
 	free(spec->owner);
 	free(spec->cfg);
 	free(spec);
@@ -132,12 +131,11 @@ static vti_link_spec_t *spec(fixture_t *f, char *name, char *owner,
 	INIT(spec,
 		.owner = strdup(owner),
 		.cfg = cfg,
-		.routes = linked_list_create(),
 	);
 	enumerator = enumerator_create_token(routes, ",", " ");
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		spec->routes->insert_last(spec->routes, parse(prefix));
+		array_insert_create(&spec->routes, ARRAY_TAIL, parse(prefix));
 	}
 	enumerator->destroy(enumerator);
 	f->specs->insert_last(f->specs, spec);
@@ -150,13 +148,12 @@ static void set_routes(vti_link_spec_t *spec, char *routes)
 	enumerator_t *enumerator;
 	char *prefix;
 
-	spec->routes->destroy_offset(spec->routes,
-								 offsetof(vti_prefix_t, destroy));
-	spec->routes = linked_list_create();
+	vti_prefix_list_destroy(spec->routes);
+	spec->routes = NULL;
 	enumerator = enumerator_create_token(routes, ",", " ");
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		spec->routes->insert_last(spec->routes, parse(prefix));
+		array_insert_create(&spec->routes, ARRAY_TAIL, parse(prefix));
 	}
 	enumerator->destroy(enumerator);
 }

@@ -70,7 +70,7 @@ static void bus_log(bus_t *bus, debug_t group, level_t level, char *fmt, ...)
 }
 
 /** Print a list of prefixes, separated by spaces */
-static char *print_prefixes(linked_list_t *list, char *buf, size_t len)
+static char *print_prefixes(array_t *list, char *buf, size_t len)
 {
 	enumerator_t *enumerator;
 	vti_prefix_t *prefix;
@@ -78,7 +78,7 @@ static char *print_prefixes(linked_list_t *list, char *buf, size_t len)
 	size_t pos = 0;
 
 	buf[0] = '\0';
-	enumerator = list->create_enumerator(list);
+	enumerator = array_create_enumerator(list);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		pos += snprintf(buf + pos, len - pos, "%s%s", pos ? " " : "",

@@ -116,36 +116,36 @@ static vti_prefix_t *prefix(char *str)
 }
 
 /** Free a list of prefixes */
-static void prefixes_free(linked_list_t *list)
+static void prefixes_free(array_t *list)
 {
-	list->destroy_offset(list, offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(list);
 }
 
 /** A list of prefixes, NULL-terminated arguments */
-static linked_list_t *prefixes(char *first, ...)
+static array_t *prefixes(char *first, ...)
 {
-	linked_list_t *list = linked_list_create();
+	array_t *list = NULL;
 	va_list args;
 	char *str;
 
 	va_start(args, first);
 	for (str = first; str; str = va_arg(args, char*))
 	{
-		list->insert_last(list, prefix(str));
+		array_insert_create(&list, ARRAY_TAIL, prefix(str));
 	}
 	va_end(args);
 	return list;
 }
 
 /** Assert a list of prefixes printed and joined by spaces, and free it */
-static void assert_list(linked_list_t *list, const char *expected)
+static void assert_list(array_t *list, const char *expected)
 {
 	enumerator_t *enumerator;
 	char joined[1024] = "", str[VTI_PREFIX_STRLEN];
 	vti_prefix_t *prefix;
 	size_t len = 0;
 
-	enumerator = list->create_enumerator(list);
+	enumerator = array_create_enumerator(list);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		len += snprintf(joined + len, sizeof(joined) - len, "%s%s",
@@ -192,10 +192,9 @@ static void assert_logged(int n, ...)
 }
 
 /** Routed from negotiated selectors against configured ones */
-static linked_list_t *routed(linked_list_t *negotiated,
-							 linked_list_t *configured)
+static array_t *routed(linked_list_t *negotiated, linked_list_t *configured)
 {
-	linked_list_t *list;
+	array_t *list;
 
 	list = vti_prefixes_from_selectors(negotiated, configured, "lab/net");
 	ts_free(negotiated);
@@ -204,12 +203,11 @@ static linked_list_t *routed(linked_list_t *negotiated,
 }
 
 /** Kept from a list of prefixes between two outer addresses */
-static linked_list_t *spared(linked_list_t *prefixes, char *local,
-							 char *remote)
+static array_t *spared(array_t *prefixes, char *local, char *remote)
 {
 	host_t *l = host_create_from_string(local, 500);
 	host_t *r = host_create_from_string(remote, 500);
-	linked_list_t *list;
+	array_t *list;
 
 	list = vti_prefixes_spare_endpoints(prefixes, l, r, "lab/net", "vti15");
 	prefixes_free(prefixes);
@@ -222,7 +220,7 @@ static linked_list_t *spared(linked_list_t *prefixes, char *local,
  *  both are allowed, but 0.0.0.0/1 covers the peer and is not routed */
 static void test_halves(void **state)
 {
-	linked_list_t *list;
+	array_t *list;
 
 	list = routed(ts_list("0.0.0.0/1", "128.0.0.0/1", NULL),
 				  ts_list("0.0.0.0/0", NULL));
@@ -237,7 +235,7 @@ static void test_halves(void **state)
 /** A peer with local_ts = dynamic offers its own outer address */
 static void test_peer_dynamic(void **state)
 {
-	linked_list_t *list;
+	array_t *list;
 
 	list = routed(ts_list("10.9.0.2/32", NULL), ts_list("0.0.0.0/0", NULL));
 	assert_logged(0);
@@ -390,13 +388,19 @@ static void test_duplicates(void **state)
 /** Merging adds copies of what the list lacks, in order */
 static void test_merge(void **state)
 {
-	linked_list_t *into = prefixes("10.1.0.0/16", "fd00::/64", NULL);
-	linked_list_t *from = prefixes("10.2.0.0/16", "10.1.0.0/16",
-								   "fd00::/64", "fd00::/48", NULL);
+	array_t *into = prefixes("10.1.0.0/16", "fd00::/64", NULL);
+	array_t *from = prefixes("10.2.0.0/16", "10.1.0.0/16",
+							 "fd00::/64", "fd00::/48", NULL);
+	array_t *none = NULL;
 
-	vti_prefixes_merge(into, from);
-	prefixes_free(from);
+	vti_prefixes_merge(&into, from);
 	assert_list(into, "10.1.0.0/16 fd00::/64 10.2.0.0/16 fd00::/48");
+	/* into an empty list, and from one */
+	vti_prefixes_merge(&none, NULL);
+	assert_null(none);
+	vti_prefixes_merge(&none, from);
+	prefixes_free(from);
+	assert_list(none, "10.2.0.0/16 10.1.0.0/16 fd00::/64 fd00::/48");
 }
 
 /** Parsing is strict: a literal address, a slash, decimal digits within
@@ -473,11 +477,13 @@ static void test_prefix_network(void **state)
 }
 
 /** Equal are prefixes of one address and length; copies are equal, and
- *  find_first() finds them with vti_prefix_match() */
+ *  lists of prefixes find, compare and copy them; find_first() finds them
+ *  with vti_prefix_match() */
 static void test_prefix_equals_clone(void **state)
 {
 	vti_prefix_t *a = prefix("10.1.0.0/16"), *b, *found = NULL;
-	linked_list_t *list, *copy;
+	array_t *list, *copy;
+	linked_list_t *linked;
 
 	b = a->clone(a);
 	assert_ptr_not_equal(a, b);
@@ -503,23 +509,30 @@ static void test_prefix_equals_clone(void **state)
 	b->destroy(b);
 
 	list = prefixes("fd00::/64", "10.1.0.0/16", NULL);
-	assert_true(list->find_first(list, vti_prefix_match, (void**)&found, a));
+	assert_true(vti_prefix_list_has(list, a));
+	linked = linked_list_create_from_enumerator(array_create_enumerator(list));
+	assert_true(linked->find_first(linked, vti_prefix_match, (void**)&found,
+								   a));
 	assert_true(found->equals(found, a));
+	linked->destroy(linked);
 	a->destroy(a);
 	a = prefix("10.1.0.0/24");
-	assert_false(list->find_first(list, vti_prefix_match, NULL, a));
+	assert_false(vti_prefix_list_has(list, a));
+	assert_false(vti_prefix_list_has(NULL, a));
 	a->destroy(a);
 
-	/* lists compare and copy through the methods */
-	copy = list->clone_offset(list, offsetof(vti_prefix_t, clone));
-	assert_true(list->equals_offset(list, copy,
-									offsetof(vti_prefix_t, equals)));
-	copy->remove_last(copy, (void**)&b);
+	/* lists compare and copy through the methods; NULL is the empty one */
+	copy = vti_prefix_list_clone(list);
+	assert_true(vti_prefix_list_equals(list, copy));
+	array_remove(copy, ARRAY_TAIL, &b);
 	b->destroy(b);
-	assert_false(list->equals_offset(list, copy,
-									 offsetof(vti_prefix_t, equals)));
+	assert_false(vti_prefix_list_equals(list, copy));
+	assert_false(vti_prefix_list_equals(list, NULL));
+	assert_true(vti_prefix_list_equals(NULL, NULL));
+	assert_null(vti_prefix_list_clone(NULL));
 	prefixes_free(copy);
 	prefixes_free(list);
+	prefixes_free(NULL);
 }
 
 /** A prefix covers the addresses of its family inside it; %any and other

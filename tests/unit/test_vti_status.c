@@ -56,7 +56,6 @@ static void test_status_file(void **state)
 	sa = (vti_sa_t){
 		.id = 3, .kind = VTI_KIND_VTI, .key = 15, .local = a, .remote = b,
 		.conn = "site", .child = "net", .peer = "peer",
-		.remote_ts = linked_list_create(),
 	};
 	start = stats->start(stats);
 	tunnels->sa_up(tunnels, &sa);
@@ -91,7 +90,6 @@ static void test_status_file(void **state)
 	stats->destroy(stats);
 	tunnels->destroy(tunnels);
 	link->link.destroy(&link->link);
-	sa.remote_ts->destroy(sa.remote_ts);
 	a->destroy(a);
 	b->destroy(b);
 	unlink(path);

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "vti_tunnels.h"
+#include "vti_tunnel.h"
+#include "vti_tunnel_index.h"
 #include "vti_prefix.h"
 #include "mock_link.h"
 
@@ -43,7 +45,7 @@ typedef struct {
 	/** what the table's resolver asks for keys without given settings,
 	 *  vti_config_resolve() unless a test reloads other settings */
 	vti_resolver_t resolve;
-	/** remote traffic selectors of the SAs, lists of strings */
+	/** remote traffic selectors of the SAs, lists of prefixes */
 	linked_list_t *ts;
 } fixture_t;
 
@@ -108,8 +110,7 @@ static int setup(void **state)
 /** Free a list of prefixes */
 static void free_prefixes(void *list)
 {
-	((linked_list_t*)list)->destroy_offset(list,
-										offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(list);
 }
 
 /** A prefix that parses */
@@ -140,15 +141,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/** No traffic selectors, freed at teardown */
-static linked_list_t *empty_ts(void)
-{
-	linked_list_t *list = linked_list_create();
-
-	current->ts->insert_last(current->ts, list);
-	return list;
-}
-
 /** An SA between two hosts, with a VTI; the table resolves its settings */
 static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 {
@@ -156,7 +148,6 @@ static vti_sa_t sa(uint32_t id, uint32_t key, host_t *local, host_t *remote)
 		.id = id, .kind = VTI_KIND_VTI, .key = key,
 		.local = local, .remote = remote,
 		.conn = "net", .child = "net", .peer = "peer",
-		.remote_ts = empty_ts(),
 	};
 }
 
@@ -683,15 +674,15 @@ static void give(vti_sa_t *s, vti_config_t *cfg)
 /** An SA whose key has settings of its own, and remote traffic selectors */
 static vti_sa_t sa_with(vti_sa_t s, vti_config_t *cfg, char *ts)
 {
-	linked_list_t *list = linked_list_create();
+	array_t *list = NULL;
 
 	if (ts)
 	{
-		list->insert_last(list, prefix(ts));
+		array_insert_create(&list, ARRAY_TAIL, prefix(ts));
+		/* freed at teardown along with the settings */
+		current->ts->insert_last(current->ts, list);
 	}
 	give(&s, cfg);
-	/* freed at teardown along with the settings */
-	current->ts->insert_last(current->ts, list);
 	s.remote_ts = list;
 	return s;
 }
@@ -758,8 +749,8 @@ static void test_routes_spare_endpoints(void **state)
 				"10.0.0.0/8 192.168.0.0/16");
 
 	list->routes = VTI_ROUTES_LIST;
-	list->route_list->insert_last(list->route_list, prefix("0.0.0.0/0"));
-	list->route_list->insert_last(list->route_list, prefix("::/0"));
+	array_insert_create(&list->route_list, ARRAY_TAIL, prefix("0.0.0.0/0"));
+	array_insert_create(&list->route_list, ARRAY_TAIL, prefix("::/0"));
 	up(f, sa_with(sa(3, 16, f->a, f->c), list, NULL));
 	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net ::/0");
 	l->destroy(l);
@@ -792,7 +783,7 @@ static void test_routes_list(void **state)
 	vti_config_t *cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
 
 	cfg->routes = VTI_ROUTES_LIST;
-	cfg->route_list->insert_last(cfg->route_list, prefix("10.9.9.0/24"));
+	array_insert_create(&cfg->route_list, ARRAY_TAIL, prefix("10.9.9.0/24"));
 	up(f, sa_with(sa(1, 15, f->a, f->b), cfg, "0.0.0.0/0"));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
 				"10.9.9.0/24");
@@ -894,30 +885,64 @@ static struct {
 	vti_kind_t kind;
 	uint32_t key;
 	int calls;
+	/** what the resolver gave last, with a reference of the test's */
+	vti_config_t *given;
 } asked;
+
+/** A resolver that notes what it is asked, giving asked.resolve's
+ *  settings (vti_config_resolve()'s if not set) */
+static vti_resolver_t asked_resolve;
 
 /** A resolver that notes what it is asked */
 static vti_config_t *noting(char *conn, char *child, vti_kind_t kind,
 							uint32_t key)
 {
+	vti_config_t *cfg;
+
 	snprintf(asked.conn, sizeof(asked.conn), "%s", conn);
 	snprintf(asked.child, sizeof(asked.child), "%s", child);
 	asked.kind = kind;
 	asked.key = key;
 	asked.calls++;
-	return vti_config_resolve(conn, child, kind, key);
+	cfg = (asked_resolve ?: vti_config_resolve)(conn, child, kind, key);
+	vti_config_destroy(asked.given);
+	asked.given = vti_config_get_ref(cfg);
+	return cfg;
+}
+
+/** Let the table resolve with noting() from now on */
+static void note_resolves(fixture_t *f)
+{
+	memset(&asked, 0, sizeof(asked));
+	asked_resolve = NULL;
+	f->resolve = noting;
+}
+
+/** Forget what noting() noted */
+static void forget_resolves(void)
+{
+	vti_config_destroy(asked.given);
+	memset(&asked, 0, sizeof(asked));
+	asked_resolve = NULL;
+}
+
+/** How many hold the settings noting() gave last, the test's own
+ *  reference left out */
+static int holders(void)
+{
+	return ref_cur(&asked.given->refcount) - 1;
 }
 
 /** The table resolves the settings of the SAs it keeps itself, with the
  *  resolver it was made with, by connection, child, kind and key: once per
- *  SA, on up or for a rekey's successor, and not for an SA it knows */
+ *  tunnel, on up, not for a rekey's successor, and not for an SA it
+ *  knows */
 static void test_resolves_sa_settings(void **state)
 {
 	fixture_t *f = *state;
 	vti_sa_t x = xfrm_sa(1, 7, f->a, f->b);
 
-	memset(&asked, 0, sizeof(asked));
-	f->resolve = noting;
+	note_resolves(f);
 	x.conn = "site";
 	up(f, x);
 	expect_call(f, "set xfrm7 up if_id 7 10.9.0.1 %any site/net");
@@ -931,13 +956,146 @@ static void test_resolves_sa_settings(void **state)
 	x.id = 2;
 	rekey(f, 1, x);
 	expect_no_call(f);
-	assert_int_equal(asked.calls, 2);
+	assert_int_equal(asked.calls, 1);
 	up(f, sa(3, 15, f->a, f->c));
 	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
 	assert_string_equal(asked.conn, "net");
 	assert_int_equal(asked.kind, VTI_KIND_VTI);
 	assert_int_equal(asked.key, 15);
+	assert_int_equal(asked.calls, 2);
+	forget_resolves();
+}
+
+/** A tunnel's further SAs take the settings it holds, without asking the
+ *  resolver: a rekey's successor, a make-before-break and a
+ *  break-before-make reauthentication, another peer of a shared device, a
+ *  move; another connection with the key, or another key, is asked for */
+static void test_settings_resolved_once(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t other;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(asked.calls, 1);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	up(f, sa(3, 15, f->a, f->b));
+	f->tunnels->sa_down(f->tunnels, 2);
+	move(f, f->a2, f->b, 1, 3);
+	expect_call(f, "set vti15 up key 15 10.9.1.1 10.9.0.2 net/net");
+	f->tunnels->sa_down(f->tunnels, 3);
+	expect_call(f, "set vti15 down key 15 10.9.1.1 10.9.0.2 net/net");
+	up(f, sa(4, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	assert_int_equal(asked.calls, 1);
+
+	up(f, sa(5, 16, f->a, f->c));
+	expect_call(f, "set vti16 up key 16 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(asked.calls, 2);
+	other = sa(6, 15, f->a, f->b);
+	other.conn = "other";
+	up(f, other);
+	expect_no_call(f);
 	assert_int_equal(asked.calls, 3);
+	assert_string_equal(asked.conn, "other");
+	forget_resolves();
+}
+
+/** The peers of a shared device (remote = any) take the settings the
+ *  first one brought */
+static vti_config_t *any_remote_noted(char *conn, char *child,
+									  vti_kind_t kind, uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
+
+	cfg->remote = VTI_REMOTE_ANY;
+	return cfg;
+}
+
+static void test_shared_device_resolved_once(void **state)
+{
+	fixture_t *f = *state;
+
+	note_resolves(f);
+	asked_resolve = any_remote_noted;
+	up(f, sa(1, 42, f->a, f->b));
+	expect_call(f, "set vti42 up key 42 10.9.0.1 %any net/net");
+	up(f, sa(2, 42, f->a, f->c));
+	rekey(f, 2, sa(3, 42, f->a, f->c));
+	expect_no_call(f);
+	assert_int_equal(asked.calls, 1);
+	forget_resolves();
+}
+
+/** A tunnel and its SAs share one settings object: each SA copy the table
+ *  keeps holds a reference to the one the resolver gave, none a copy; the
+ *  last to go frees it */
+static void test_sas_share_settings(void **state)
+{
+	fixture_t *f = *state;
+	int tunnel;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	tunnel = holders() - 1;
+	assert_true(tunnel > 0);
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	assert_int_equal(holders(), tunnel + 2);
+	up(f, sa(3, 15, f->a, f->b));
+	assert_int_equal(holders(), tunnel + 3);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	assert_int_equal(holders(), tunnel + 1);
+	assert_int_equal(asked.calls, 1);
+	f->tunnels->destroy(f->tunnels);
+	assert_int_equal(holders(), 0);
+	f->tunnels = vti_tunnels_create(&f->link->link, 0, test_resolve);
+	forget_resolves();
+}
+
+/** A reload resolves a tunnel's settings anew, once for it and the SAs
+ *  that share them, and applies what changed; later SAs take the new
+ *  settings without asking again */
+static vti_config_t *routed_noted(char *conn, char *child, vti_kind_t kind,
+								  uint32_t key)
+{
+	vti_config_t *cfg = vti_config_resolve(conn, child, kind, key);
+
+	cfg->routes = VTI_ROUTES_LIST;
+	array_insert_create(&cfg->route_list, ARRAY_TAIL, prefix("10.7.0.0/16"));
+	return cfg;
+}
+
+static void test_reload_shared_settings(void **state)
+{
+	fixture_t *f = *state;
+
+	note_resolves(f);
+	up(f, sa(1, 15, f->a, f->b));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net");
+	rekey(f, 1, sa(2, 15, f->a, f->b));
+	asked_resolve = routed_noted;
+	f->tunnels->reconfigure(f->tunnels);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.7.0.0/16");
+	assert_int_equal(asked.calls, 2);
+	assert_int_equal(holders(), 4);
+	f->tunnels->sa_destroyed(f->tunnels, 1);
+	f->tunnels->sa_down(f->tunnels, 2);
+	expect_call(f, "set vti15 down key 15 10.9.0.1 10.9.0.2 net/net "
+				"10.7.0.0/16");
+	up(f, sa(3, 15, f->a, f->c));
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net "
+				"10.7.0.0/16");
+	assert_int_equal(asked.calls, 2);
+	asked_resolve = NULL;
+	f->tunnels->reconfigure(f->tunnels);
+	expect_call(f, "set vti15 up key 15 10.9.0.1 10.9.0.3 net/net");
+	assert_int_equal(asked.calls, 3);
+	forget_resolves();
 }
 
 /** A reload resolves waiting SAs anew too: an SA waiting for a name that
@@ -1302,6 +1460,86 @@ static void test_index_after_removal(void **state)
 	assert_int_equal(f->tunnels->get_count(f->tunnels), 1);
 }
 
+/** A tunnel of a spoke's key named tun0, between two hosts, for the
+ *  index alone */
+static vti_tunnel_t *index_tunnel(uint32_t key, host_t *local, host_t *remote)
+{
+	vti_sa_t s = spoke_sa(key, key, local, remote, "s1");
+	vti_tunnel_t *tunnel;
+
+	s.cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, key);
+	assert_true(vti_config_expand_name("tun0", key, s.cfg->name));
+	tunnel = vti_tunnel_create(&s);
+	vti_config_destroy(s.cfg);
+	return tunnel;
+}
+
+/** The tunnels of the index between two endpoints, by key, in order */
+static void expect_between(vti_tunnel_index_t *index, fixture_t *f,
+						   const char *expected)
+{
+	enumerator_t *enumerator;
+	vti_tunnel_t *tunnel;
+	char keys[64] = "";
+	size_t len = 0;
+
+	enumerator = index->create_between_enumerator(index, VTI_KIND_VTI, f->a,
+												  f->b);
+	while (enumerator->enumerate(enumerator, &tunnel))
+	{
+		len += snprintf(keys + len, sizeof(keys) - len, "%s%u",
+						len ? " " : "", tunnel->spec.key);
+	}
+	enumerator->destroy(enumerator);
+	assert_string_equal(keys, expected);
+}
+
+/** Tunnels that share a name, endpoints and spoke are found in the order
+ *  they were filed, whichever of them leaves first; the last one out
+ *  empties the index */
+static void test_index_shared_buckets(void **state)
+{
+	fixture_t *f = *state;
+	vti_tunnel_index_t *index = vti_tunnel_index_create();
+	vti_tunnel_t *t1, *t2, *t3, *t4;
+	vti_sa_t spoke = spoke_sa(9, 9, f->a, f->b, "s1");
+
+	t1 = index_tunnel(1, f->a, f->b);
+	t2 = index_tunnel(2, f->a, f->b);
+	t3 = index_tunnel(3, f->a, f->b);
+	t4 = index_tunnel(4, f->a, f->b);
+	index->add(index, t1);
+	index->add(index, t2);
+	index->add(index, t3);
+	expect_between(index, f, "1 2 3");
+	assert_ptr_equal(index->get_by_name(index, NULL, "tun0"), t1);
+	assert_ptr_equal(index->get_by_name(index, t1, "tun0"), t2);
+	assert_ptr_equal(index->get_spoke(index, &spoke), t1);
+
+	index->remove(index, t1);
+	expect_between(index, f, "2 3");
+	assert_ptr_equal(index->get_by_name(index, NULL, "tun0"), t2);
+	assert_ptr_equal(index->get_spoke(index, &spoke), t2);
+	index->add(index, t4);
+	index->remove(index, t3);
+	expect_between(index, f, "2 4");
+	index->remove(index, t2);
+	expect_between(index, f, "4");
+	assert_ptr_equal(index->get_by_name(index, t2, "tun0"), t4);
+	assert_null(index->get_by_name(index, t4, "tun0"));
+	index->remove(index, t4);
+	expect_between(index, f, "");
+	assert_null(index->get_by_name(index, NULL, "tun0"));
+	assert_null(index->get_spoke(index, &spoke));
+	assert_int_equal(index->get_count(index), 0);
+
+	index->destroy(index);
+	vti_tunnel_destroy(t1);
+	vti_tunnel_destroy(t2);
+	vti_tunnel_destroy(t3);
+	vti_tunnel_destroy(t4);
+}
+
 /** Selectors routed through the device, for the tests that count driver
  *  requests: they must not change on a rekey either */
 static vti_sa_t routed_sa(uint32_t id, host_t *local, host_t *remote)
@@ -1590,6 +1828,8 @@ int main(void)
 										teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_removal, setup,
 										teardown),
+		cmocka_unit_test_setup_teardown(test_index_shared_buckets, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_rekey, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_collision, setup,
@@ -1612,6 +1852,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_occupant_stays, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_known_device_stays, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_settings_resolved_once, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_shared_device_resolved_once,
+										setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sas_share_settings, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_reload_shared_settings, setup,
 										teardown),
 	};
 	int failed;

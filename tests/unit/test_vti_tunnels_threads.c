@@ -139,8 +139,6 @@ typedef struct {
 	uint32_t rand;
 	/** last CHILD_SA/IKE_SA ID it handed out */
 	uint32_t last_id;
-	/** empty list of traffic selectors for its SAs */
-	linked_list_t *ts;
 	/** the largest get_count() it saw */
 	u_int max_count;
 	/** the largest get_waiting_count() it saw */
@@ -225,7 +223,6 @@ static void send_up(worker_t *w, key_state_t *k, uint32_t id, uint32_t old)
 		.conn = "net",
 		.child = "net",
 		.peer = k->peer,
-		.remote_ts = w->ts,
 	};
 
 	if (old)
@@ -503,7 +500,6 @@ static int setup(void **state)
 		w->tunnels = f->tunnels;
 		w->num = t;
 		w->rand = 0x9e3779b9u * (t + 1);
-		w->ts = linked_list_create();
 		for (k = 0; k < RIVAL_KEY; k++)
 		{
 			key_init(&w->keys[k], w, 1000 + 16 * t + k, k == DYNAMIC_KEY,
@@ -549,7 +545,6 @@ static int teardown(void **state)
 		{
 			key_free(&w->shared_keys[k]);
 		}
-		w->ts->destroy(w->ts);
 	}
 	free(f);
 	return 0;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "vti_worker.h"
+#include "vti_prefix.h"
 
 #include <sched.h>
 
@@ -99,6 +100,16 @@ static void rec_destroy(vti_tunnels_t *t)
 	*this->destroyed = TRUE;
 }
 
+/** Remote traffic selectors of one prefix */
+static array_t *one_prefix(void)
+{
+	array_t *list = NULL;
+
+	array_insert_create(&list, ARRAY_TAIL,
+						vti_prefix_create_from_string("10.1.0.0/16"));
+	return list;
+}
+
 /** The worker delivers every event in order, from copies, with the
  *  underlay it looked up, and drains its queue when it stops */
 static void test_order_and_drain(void **state)
@@ -134,20 +145,20 @@ static void test_order_and_drain(void **state)
 		sa = (vti_sa_t){
 			.id = i, .kind = VTI_KIND_VTI, .key = 15, .local = a,
 			.remote = b, .conn = conn, .child = conn, .peer = conn,
-			.remote_ts = linked_list_create(),
+			.remote_ts = one_prefix(),
 		};
 		worker->sa_up(worker, &sa);
 		/* the caller's memory is gone once the hook returned */
-		sa.remote_ts->destroy(sa.remote_ts);
+		vti_prefix_list_destroy(sa.remote_ts);
 		conn[0] = 'n';
 	}
 	sa = (vti_sa_t){
 		.id = 101, .kind = VTI_KIND_XFRM, .key = 15, .local = a,
 		.remote = b, .conn = conn, .child = conn, .peer = conn,
-		.remote_ts = linked_list_create(),
+		.remote_ts = one_prefix(),
 	};
 	worker->sa_rekeyed(worker, 100, &sa);
-	sa.remote_ts->destroy(sa.remote_ts);
+	vti_prefix_list_destroy(sa.remote_ts);
 	worker->sa_destroyed(worker, 100);
 	worker->ike_moved(worker, &move, 1, b, a);
 	worker->sa_down(worker, 101);

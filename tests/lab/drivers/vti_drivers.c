@@ -29,6 +29,7 @@
 #include <library.h>
 
 #include "vti_netlink.h"
+#include "vti_prefix.h"
 #include "vti_route_netlink.h"
 
 /** Underlay interface of the namespace */
@@ -394,16 +395,13 @@ static vti_link_spec_t *spec_create(char *name, uint32_t key, char *local,
 		.local = host_create_from_string(local, 0),
 		.remote = host_create_from_string(remote, 0),
 		.owner = strdup(owner),
-		.routes = linked_list_create(),
 		.overhead = vti_mtu_overhead(NULL, v6, FALSE),
 	);
 	INIT(spec->cfg,
 		.mtu = mtu,
-		.addresses = linked_list_create(),
-		.route_list = linked_list_create(),
-		.protect_list = linked_list_create(),
 		.routes = VTI_ROUTES_NONE,
 		.table = 254,
+		.refcount = 1,
 	);
 	snprintf(spec->cfg->name, sizeof(spec->cfg->name), "%s", name);
 	snprintf(spec->underlay, sizeof(spec->underlay), "%s", UNDERLAY);
@@ -424,7 +422,7 @@ static void spec_destroy(vti_link_spec_t *spec)
 {
 	spec->local->destroy(spec->local);
 	spec->remote->destroy(spec->remote);
-	spec->routes->destroy(spec->routes);
+	vti_prefix_list_destroy(spec->routes);
 	vti_config_destroy(spec->cfg);
 	free(spec->owner);
 	free(spec);
