@@ -11,27 +11,6 @@
 /*
  * Described in header
  */
-bool vti_sa_shares_device(vti_sa_t *sa)
-{
-	return !sa->dynamic &&
-		   (vti_sa_is_xfrm(sa) || sa->cfg->remote == VTI_REMOTE_ANY);
-}
-
-/*
- * Described in header
- */
-host_t *vti_sa_device_remote(vti_sa_t *sa)
-{
-	if (vti_sa_shares_device(sa))
-	{
-		return host_create_any(sa->remote->get_family(sa->remote));
-	}
-	return sa->remote->clone(sa->remote);
-}
-
-/*
- * Described in header
- */
 bool vti_tunnel_shared(vti_tunnel_t *this)
 {
 	return !this->dynamic &&

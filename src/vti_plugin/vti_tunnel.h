@@ -11,6 +11,7 @@
 #ifndef VTI_TUNNEL_H_
 #define VTI_TUNNEL_H_
 
+#include "vti_sa.h"
 #include "vti_tunnels.h"
 
 #include <collections/array.h>
@@ -83,35 +84,6 @@ struct vti_tunnel_t {
 	 *  first */
 	array_t *sas;
 };
-
-/**
- * Whether an SA's device is an XFRM interface.
- *
- * @param sa			SA
- * @return				TRUE for an XFRM interface, FALSE for a VTI
- */
-static inline bool vti_sa_is_xfrm(vti_sa_t *sa)
-{
-	return sa->kind == VTI_KIND_XFRM;
-}
-
-/**
- * Whether an SA's settings give it a device shared by the SAs of every
- * peer with its key: a fixed key, and remote = any or an XFRM interface.
- *
- * @param sa			SA
- * @return				TRUE if its device is shared
- */
-bool vti_sa_shares_device(vti_sa_t *sa);
-
-/**
- * The remote address of the device an SA gets: its peer's, or any for a
- * shared device.
- *
- * @param sa			SA
- * @return				address, free with destroy()
- */
-host_t *vti_sa_device_remote(vti_sa_t *sa);
 
 /**
  * Create a tunnel for the kind and key of an SA, pointed at its endpoints,

@@ -87,61 +87,6 @@ static inline char *name_of(vti_tunnel_t *tunnel)
 	return vti_tunnel_name(tunnel);
 }
 
-/*
- * Described in header
- */
-vti_sa_t *vti_sa_clone(vti_sa_t *sa)
-{
-	char *peer = sa->peer ?: "", *names;
-	size_t conn = strlen(sa->conn) + 1, child = strlen(sa->child) + 1;
-	vti_sa_t *clone;
-
-	/* the names live right after the copy, in one allocation with it */
-	INIT_EXTRA(clone, conn + child + strlen(peer) + 1,
-		.id = sa->id,
-		.kind = sa->kind,
-		.key = sa->key,
-		.dynamic = sa->dynamic,
-		.local = sa->local->clone(sa->local),
-		.remote = sa->remote->clone(sa->remote),
-		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
-		.remote_ts = vti_prefix_list_clone(sa->remote_ts),
-		.overhead = sa->overhead,
-	);
-	names = (char*)(clone + 1);
-	clone->conn = memcpy(names, sa->conn, conn);
-	clone->child = memcpy(names + conn, sa->child, child);
-	clone->peer = strcpy(names + conn + child, peer);
-	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
-	return clone;
-}
-
-/*
- * Described in header
- */
-void vti_sa_destroy(vti_sa_t *sa)
-{
-	sa->local->destroy(sa->local);
-	sa->remote->destroy(sa->remote);
-	vti_config_destroy(sa->cfg);
-	vti_prefix_list_destroy(sa->remote_ts);
-	free(sa);
-}
-
-/**
- * Give an SA copy new endpoints, overhead and underlay.
- */
-static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
-					vti_sa_move_t *move)
-{
-	sa->local->destroy(sa->local);
-	sa->remote->destroy(sa->remote);
-	sa->local = local->clone(local);
-	sa->remote = remote->clone(remote);
-	sa->overhead = move->overhead;
-	memcpy(sa->underlay, move->underlay, sizeof(sa->underlay));
-}
-
 /**
  * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
  * a shared device, those of every peer.
@@ -1093,7 +1038,7 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 		move = find_move(moves, count, sa->id);
 		if (move)
 		{
-			sa_move(sa, local, remote, move);
+			vti_sa_move(sa, local, remote, move);
 		}
 	}
 	newest = vti_tunnel_newest_sa(tunnel);
@@ -1157,7 +1102,7 @@ static void tunnel_split(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 			continue;
 		}
 		sa = drop_sa(this, tunnel, sa->id);
-		sa_move(sa, local, remote, move);
+		vti_sa_move(sa, local, remote, move);
 		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
 			 "%s stays between %H === %H for other SAs with key %u; the "
 			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
@@ -1222,7 +1167,7 @@ static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
 		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
 		if (sa)
 		{
-			sa_move(sa, local, remote, &moves[i]);
+			vti_sa_move(sa, local, remote, &moves[i]);
 		}
 	}
 }
