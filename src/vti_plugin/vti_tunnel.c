@@ -5,6 +5,7 @@
 
 #include "vti_tunnel.h"
 #include "vti_prefix.h"
+#include "vti_prefixes.h"
 
 #include <stdarg.h>
 
@@ -109,6 +110,71 @@ bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes)
 	vti_prefix_list_destroy(this->spec.routes);
 	this->spec.routes = routes;
 	return changed;
+}
+
+/**
+ * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
+ * a shared device, those of every peer.
+ */
+static array_t *spare_endpoints(vti_tunnel_t *this, array_t *routes)
+{
+	enumerator_t *enumerator;
+	array_t *spared;
+	vti_sa_t *sa;
+
+	if (!vti_tunnel_shared(this))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, this->spec.local,
+									this->spec.remote, this->spec.owner,
+									vti_tunnel_name(this));
+		vti_prefix_list_destroy(routes);
+		return spared;
+	}
+	enumerator = array_create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, &sa))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, this->spec.local,
+									sa->remote, this->spec.owner,
+									vti_tunnel_name(this));
+		vti_prefix_list_destroy(routes);
+		routes = spared;
+	}
+	enumerator->destroy(enumerator);
+	return routes;
+}
+
+/*
+ * Described in header
+ */
+bool vti_tunnel_update_routes(vti_tunnel_t *this)
+{
+	enumerator_t *enumerator;
+	array_t *routes = NULL;
+	vti_sa_t *sa;
+
+	switch (this->spec.cfg->routes)
+	{
+		case VTI_ROUTES_NONE:
+			break;
+		case VTI_ROUTES_LIST:
+			routes = vti_prefix_list_clone(this->spec.cfg->route_list);
+			break;
+		case VTI_ROUTES_REMOTE_TS:
+		default:
+			if (!vti_tunnel_sa_count(this))
+			{
+				return FALSE;
+			}
+			enumerator = array_create_enumerator(this->sas);
+			while (enumerator->enumerate(enumerator, &sa))
+			{
+				vti_prefixes_merge(&routes, sa->remote_ts);
+			}
+			enumerator->destroy(enumerator);
+			break;
+	}
+	/* the tunnel's own outer addresses stay on the underlay */
+	return vti_tunnel_set_routes(this, spare_endpoints(this, routes));
 }
 
 /*

@@ -124,6 +124,17 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
 bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes);
 
 /**
+ * Work out the prefixes to route through a tunnel's device from its
+ * settings and SAs, never one that covers its outer addresses. With routes
+ * from the traffic selectors and no SAs left, the last ones stay, so that
+ * they can be blackholed and restored.
+ *
+ * @param this			tunnel
+ * @return				whether they differ from those it had
+ */
+bool vti_tunnel_update_routes(vti_tunnel_t *this);
+
+/**
  * Record an SA as holding the tunnel's key; the newest SA sets the
  * overhead and, if known, the underlay.
  *

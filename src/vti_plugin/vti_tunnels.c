@@ -5,8 +5,6 @@
 
 #include "vti_tunnels.h"
 #include "vti_tunnel_index.h"
-#include "vti_prefix.h"
-#include "vti_prefixes.h"
 
 #include <collections/array.h>
 #include <collections/hashtable.h>
@@ -85,74 +83,6 @@ static inline int sa_count(vti_tunnel_t *tunnel)
 static inline char *name_of(vti_tunnel_t *tunnel)
 {
 	return vti_tunnel_name(tunnel);
-}
-
-/**
- * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
- * a shared device, those of every peer.
- */
-static array_t *spare_endpoints(vti_tunnel_t *tunnel, array_t *routes)
-{
-	enumerator_t *enumerator;
-	array_t *spared;
-	vti_sa_t *sa;
-
-	if (!vti_tunnel_shared(tunnel))
-	{
-		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
-									tunnel->spec.remote, tunnel->spec.owner,
-									name_of(tunnel));
-		vti_prefix_list_destroy(routes);
-		return spared;
-	}
-	enumerator = array_create_enumerator(tunnel->sas);
-	while (enumerator->enumerate(enumerator, &sa))
-	{
-		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
-									sa->remote, tunnel->spec.owner,
-									name_of(tunnel));
-		vti_prefix_list_destroy(routes);
-		routes = spared;
-	}
-	enumerator->destroy(enumerator);
-	return routes;
-}
-
-/**
- * Work out the prefixes to route through a tunnel's device, never one that
- * covers its outer addresses. With routes from the traffic selectors and no
- * SAs left, the last ones stay, so that they can be blackholed and restored.
- * Returns whether they changed.
- */
-static bool update_routes(vti_tunnel_t *tunnel)
-{
-	enumerator_t *enumerator;
-	array_t *routes = NULL;
-	vti_sa_t *sa;
-
-	switch (tunnel->spec.cfg->routes)
-	{
-		case VTI_ROUTES_NONE:
-			break;
-		case VTI_ROUTES_LIST:
-			routes = vti_prefix_list_clone(tunnel->spec.cfg->route_list);
-			break;
-		case VTI_ROUTES_REMOTE_TS:
-		default:
-			if (!sa_count(tunnel))
-			{
-				return FALSE;
-			}
-			enumerator = array_create_enumerator(tunnel->sas);
-			while (enumerator->enumerate(enumerator, &sa))
-			{
-				vti_prefixes_merge(&routes, sa->remote_ts);
-			}
-			enumerator->destroy(enumerator);
-			break;
-	}
-	/* the tunnel's own outer addresses stay on the underlay */
-	return vti_tunnel_set_routes(tunnel, spare_endpoints(tunnel, routes));
 }
 
 /**
@@ -287,7 +217,7 @@ static vti_link_result_t link_set(private_vti_tunnels_t *this,
 static vti_link_result_t tunnel_apply(private_vti_tunnels_t *this,
 									  vti_tunnel_t *tunnel, bool up)
 {
-	update_routes(tunnel);
+	vti_tunnel_update_routes(tunnel);
 	return link_set(this, tunnel, up, FALSE);
 }
 
@@ -589,7 +519,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_t *sa, bool quiet)
 {
 	add_sa(this, tunnel, sa);
-	update_routes(tunnel);
+	vti_tunnel_update_routes(tunnel);
 	if (!link_set(this, tunnel, TRUE, quiet))
 	{
 		drop_sa(this, tunnel, sa->id);
@@ -630,7 +560,7 @@ static void another_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	vti_overhead_t overhead = tunnel->spec.overhead;
 
 	add_sa(this, tunnel, sa);
-	changed |= update_routes(tunnel);
+	changed |= vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
 	DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA %s{%u} of '%s' joins, %d with "
 		 "key %u", name_of(tunnel), sa->child, sa->id, sa->conn,
@@ -809,7 +739,7 @@ static void tunnel_idle(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 static void tunnel_shrunk(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
 	vti_sa_t *newest = vti_tunnel_newest_sa(tunnel);
-	bool changed = update_routes(tunnel);
+	bool changed = vti_tunnel_update_routes(tunnel);
 
 	if (tunnel->dynamic && (newest->key != tunnel->spec.key ||
 							!vti_tunnel_fits_endpoints(tunnel, newest)))
@@ -926,7 +856,7 @@ static void successor_joins(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	bool changed;
 
 	add_sa(this, tunnel, sa);
-	changed = update_routes(tunnel);
+	changed = vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
 	DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
 		 name_of(tunnel), old_id, sa->id);
@@ -1011,7 +941,7 @@ static void xfrm_follow(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	bool changed;
 
 	tunnel_set_endpoints(this, tunnel, local, device);
-	changed = update_routes(tunnel);
+	changed = vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead));
 	if (changed)
 	{
