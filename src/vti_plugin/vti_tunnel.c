@@ -300,6 +300,28 @@ void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...)
 /*
  * Described in header
  */
+vti_tunnel_status_t *vti_tunnel_get_status(vti_tunnel_t *this)
+{
+	vti_tunnel_status_t *status;
+
+	INIT(status,
+		.kind = this->id.kind,
+		.key = this->spec.key,
+		.state = vti_tunnel_sa_count(this) ? "up"
+					: this->idle_since ? "waiting" : "down",
+		.owner = strdup(this->spec.owner),
+		.sas = vti_tunnel_sa_count(this),
+		.up_since = this->up_since,
+		.last_change = this->last_change,
+		.reason = strdup(this->reason ?: ""),
+	);
+	memcpy(status->name, vti_tunnel_name(this), sizeof(status->name));
+	return status;
+}
+
+/*
+ * Described in header
+ */
 void vti_tunnel_destroy(vti_tunnel_t *this)
 {
 	clear_target(this);

@@ -213,6 +213,14 @@ bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa);
 void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...);
 
 /**
+ * What an operator sees of a tunnel.
+ *
+ * @param this			tunnel
+ * @return				status, free with vti_tunnel_status_destroy()
+ */
+vti_tunnel_status_t *vti_tunnel_get_status(vti_tunnel_t *this);
+
+/**
  * Free a tunnel and the SA copies it holds.
  *
  * @param this			tunnel, out of the table's index

@@ -1407,28 +1407,6 @@ void vti_tunnel_status_destroy(vti_tunnel_status_t *status)
 	free(status);
 }
 
-/**
- * What an operator sees of a tunnel.
- */
-static vti_tunnel_status_t *status_of(vti_tunnel_t *tunnel)
-{
-	vti_tunnel_status_t *status;
-
-	INIT(status,
-		.kind = tunnel->id.kind,
-		.key = tunnel->spec.key,
-		.state = sa_count(tunnel) ? "up"
-									: tunnel->idle_since ? "waiting" : "down",
-		.owner = strdup(tunnel->spec.owner),
-		.sas = sa_count(tunnel),
-		.up_since = tunnel->up_since,
-		.last_change = tunnel->last_change,
-		.reason = strdup(tunnel->reason ?: ""),
-	);
-	memcpy(status->name, name_of(tunnel), sizeof(status->name));
-	return status;
-}
-
 METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	private_vti_tunnels_t *this, u_int *changes)
 {
@@ -1441,7 +1419,7 @@ METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	enumerator = this->index->create_enumerator(this->index);
 	while (enumerator->enumerate(enumerator, &tunnel))
 	{
-		list->insert_last(list, status_of(tunnel));
+		list->insert_last(list, vti_tunnel_get_status(tunnel));
 	}
 	enumerator->destroy(enumerator);
 	*changes = this->changes;
