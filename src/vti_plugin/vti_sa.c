@@ -64,6 +64,24 @@ void vti_sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
 /*
  * Described in header
  */
+vti_sa_move_t *vti_sa_find_move(vti_sa_move_t *moves, u_int count,
+								uint32_t id)
+{
+	u_int i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (moves[i].id == id)
+		{
+			return &moves[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Described in header
+ */
 bool vti_sa_shares_device(vti_sa_t *sa)
 {
 	return !sa->dynamic &&

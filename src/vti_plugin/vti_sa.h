@@ -115,6 +115,17 @@ void vti_sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
 				 vti_sa_move_t *move);
 
 /**
+ * The move of an SA among the moves of an IKE_SA.
+ *
+ * @param moves			moves of the IKE_SA's CHILD_SAs
+ * @param count			number of moves
+ * @param id			unique ID of the CHILD_SA
+ * @return				its move, NULL if it is not among them
+ */
+vti_sa_move_t *vti_sa_find_move(vti_sa_move_t *moves, u_int count,
+								uint32_t id);
+
+/**
  * Whether an SA's device is an XFRM interface.
  *
  * @param sa			SA

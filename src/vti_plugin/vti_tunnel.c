@@ -276,6 +276,39 @@ bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa)
 /*
  * Described in header
  */
+bool vti_tunnel_all_sas_move(vti_tunnel_t *this, vti_sa_move_t *moves,
+							 u_int count)
+{
+	vti_sa_t *sa;
+	int i;
+
+	for (i = 0; i < vti_tunnel_sa_count(this); i++)
+	{
+		if (array_get(this->sas, i, &sa) &&
+			!vti_sa_find_move(moves, count, sa->id))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool vti_tunnel_moves_in_place(vti_tunnel_t *this, host_t *local)
+{
+	if (vti_tunnel_is_xfrm(this))
+	{
+		return TRUE;
+	}
+	return vti_tunnel_shared(this) &&
+		   this->spec.local->ip_equals(this->spec.local, local);
+}
+
+/*
+ * Described in header
+ */
 void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...)
 {
 	char buf[128];

@@ -204,6 +204,28 @@ bool vti_tunnel_settings_fit(vti_tunnel_t *this, vti_sa_t *sa);
 bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa);
 
 /**
+ * Whether every SA of a tunnel is among the moves of an IKE_SA.
+ *
+ * @param this			tunnel
+ * @param moves			moves of the IKE_SA's CHILD_SAs
+ * @param count			number of moves
+ * @return				TRUE if all its SAs move
+ */
+bool vti_tunnel_all_sas_move(vti_tunnel_t *this, vti_sa_move_t *moves,
+							 u_int count);
+
+/**
+ * Whether a tunnel's device stays where it is when some of its SAs move to
+ * a new local address: an XFRM interface, tied to no endpoints, or a
+ * shared device whose local address it is.
+ *
+ * @param this			tunnel
+ * @param local			new own address of the moving SAs
+ * @return				TRUE if the device stays
+ */
+bool vti_tunnel_moves_in_place(vti_tunnel_t *this, host_t *local);
+
+/**
  * Note a change of a tunnel's state and why, for operators.
  *
  * @param this			tunnel

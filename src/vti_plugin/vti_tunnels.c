@@ -893,43 +893,6 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 }
 
 /**
- * The move of an SA, NULL if it is not among the moves.
- */
-static vti_sa_move_t *find_move(vti_sa_move_t *moves, u_int count,
-								uint32_t id)
-{
-	u_int i;
-
-	for (i = 0; i < count; i++)
-	{
-		if (moves[i].id == id)
-		{
-			return &moves[i];
-		}
-	}
-	return NULL;
-}
-
-/**
- * Whether every SA of a tunnel moves.
- */
-static bool all_move(vti_tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
-{
-	vti_sa_t *sa;
-	int i;
-
-	for (i = 0; i < sa_count(tunnel); i++)
-	{
-		if (array_get(tunnel->sas, i, &sa) &&
-			!find_move(moves, count, sa->id))
-		{
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-/**
  * Let an XFRM interface follow its SAs' move: the device has no endpoints,
  * so it changes only if the MTU or the routes that spare the outer
  * addresses do.
@@ -965,7 +928,7 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		move = find_move(moves, count, sa->id);
+		move = vti_sa_find_move(moves, count, sa->id);
 		if (move)
 		{
 			vti_sa_move(sa, local, remote, move);
@@ -997,21 +960,6 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 }
 
 /**
- * Whether a tunnel's device stays where it is when some of its SAs move to
- * a new local address: an XFRM interface, tied to no endpoints, or a
- * shared device whose local address it is.
- */
-static bool moves_in_place(vti_tunnel_t *tunnel, host_t *local)
-{
-	if (vti_tunnel_is_xfrm(tunnel))
-	{
-		return TRUE;
-	}
-	return vti_tunnel_shared(tunnel) &&
-		   tunnel->spec.local->ip_equals(tunnel->spec.local, local);
-}
-
-/**
  * Take the moving SAs off a tunnel that other SAs keep between the old
  * endpoints: they wait for the key there.
  */
@@ -1026,7 +974,7 @@ static void tunnel_split(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	for (i = sa_count(tunnel) - 1; i >= 0; i--)
 	{
 		array_get(tunnel->sas, i, &sa);
-		move = find_move(moves, count, sa->id);
+		move = vti_sa_find_move(moves, count, sa->id);
 		if (!move)
 		{
 			continue;
@@ -1115,7 +1063,8 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	tunnels = moving_tunnels(this, moves, count);
 	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
 	{
-		if (all_move(tunnel, moves, count) || moves_in_place(tunnel, local))
+		if (vti_tunnel_all_sas_move(tunnel, moves, count) ||
+			vti_tunnel_moves_in_place(tunnel, local))
 		{
 			tunnel_move(this, tunnel, moves, count, local, remote);
 		}
