@@ -5,29 +5,9 @@
 
 #include "vti_tunnel.h"
 #include "vti_prefix.h"
+#include "vti_prefixes.h"
 
 #include <stdarg.h>
-
-/*
- * Described in header
- */
-bool vti_sa_shares_device(vti_sa_t *sa)
-{
-	return !sa->dynamic &&
-		   (vti_sa_is_xfrm(sa) || sa->cfg->remote == VTI_REMOTE_ANY);
-}
-
-/*
- * Described in header
- */
-host_t *vti_sa_device_remote(vti_sa_t *sa)
-{
-	if (vti_sa_shares_device(sa))
-	{
-		return host_create_any(sa->remote->get_family(sa->remote));
-	}
-	return sa->remote->clone(sa->remote);
-}
 
 /*
  * Described in header
@@ -132,6 +112,71 @@ bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes)
 	return changed;
 }
 
+/**
+ * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
+ * a shared device, those of every peer.
+ */
+static array_t *spare_endpoints(vti_tunnel_t *this, array_t *routes)
+{
+	enumerator_t *enumerator;
+	array_t *spared;
+	vti_sa_t *sa;
+
+	if (!vti_tunnel_shared(this))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, this->spec.local,
+									this->spec.remote, this->spec.owner,
+									vti_tunnel_name(this));
+		vti_prefix_list_destroy(routes);
+		return spared;
+	}
+	enumerator = array_create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, &sa))
+	{
+		spared = vti_prefixes_spare_endpoints(routes, this->spec.local,
+									sa->remote, this->spec.owner,
+									vti_tunnel_name(this));
+		vti_prefix_list_destroy(routes);
+		routes = spared;
+	}
+	enumerator->destroy(enumerator);
+	return routes;
+}
+
+/*
+ * Described in header
+ */
+bool vti_tunnel_update_routes(vti_tunnel_t *this)
+{
+	enumerator_t *enumerator;
+	array_t *routes = NULL;
+	vti_sa_t *sa;
+
+	switch (this->spec.cfg->routes)
+	{
+		case VTI_ROUTES_NONE:
+			break;
+		case VTI_ROUTES_LIST:
+			routes = vti_prefix_list_clone(this->spec.cfg->route_list);
+			break;
+		case VTI_ROUTES_REMOTE_TS:
+		default:
+			if (!vti_tunnel_sa_count(this))
+			{
+				return FALSE;
+			}
+			enumerator = array_create_enumerator(this->sas);
+			while (enumerator->enumerate(enumerator, &sa))
+			{
+				vti_prefixes_merge(&routes, sa->remote_ts);
+			}
+			enumerator->destroy(enumerator);
+			break;
+	}
+	/* the tunnel's own outer addresses stay on the underlay */
+	return vti_tunnel_set_routes(this, spare_endpoints(this, routes));
+}
+
 /*
  * Described in header
  */
@@ -231,6 +276,39 @@ bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa)
 /*
  * Described in header
  */
+bool vti_tunnel_all_sas_move(vti_tunnel_t *this, vti_sa_move_t *moves,
+							 u_int count)
+{
+	vti_sa_t *sa;
+	int i;
+
+	for (i = 0; i < vti_tunnel_sa_count(this); i++)
+	{
+		if (array_get(this->sas, i, &sa) &&
+			!vti_sa_find_move(moves, count, sa->id))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool vti_tunnel_moves_in_place(vti_tunnel_t *this, host_t *local)
+{
+	if (vti_tunnel_is_xfrm(this))
+	{
+		return TRUE;
+	}
+	return vti_tunnel_shared(this) &&
+		   this->spec.local->ip_equals(this->spec.local, local);
+}
+
+/*
+ * Described in header
+ */
 void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...)
 {
 	char buf[128];
@@ -250,6 +328,28 @@ void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...)
 	{
 		this->up_since = this->last_change;
 	}
+}
+
+/*
+ * Described in header
+ */
+vti_tunnel_status_t *vti_tunnel_get_status(vti_tunnel_t *this)
+{
+	vti_tunnel_status_t *status;
+
+	INIT(status,
+		.kind = this->id.kind,
+		.key = this->spec.key,
+		.state = vti_tunnel_sa_count(this) ? "up"
+					: this->idle_since ? "waiting" : "down",
+		.owner = strdup(this->spec.owner),
+		.sas = vti_tunnel_sa_count(this),
+		.up_since = this->up_since,
+		.last_change = this->last_change,
+		.reason = strdup(this->reason ?: ""),
+	);
+	memcpy(status->name, vti_tunnel_name(this), sizeof(status->name));
+	return status;
 }
 
 /*

@@ -11,6 +11,7 @@
 #ifndef VTI_TUNNEL_H_
 #define VTI_TUNNEL_H_
 
+#include "vti_sa.h"
 #include "vti_tunnels.h"
 
 #include <collections/array.h>
@@ -85,35 +86,6 @@ struct vti_tunnel_t {
 };
 
 /**
- * Whether an SA's device is an XFRM interface.
- *
- * @param sa			SA
- * @return				TRUE for an XFRM interface, FALSE for a VTI
- */
-static inline bool vti_sa_is_xfrm(vti_sa_t *sa)
-{
-	return sa->kind == VTI_KIND_XFRM;
-}
-
-/**
- * Whether an SA's settings give it a device shared by the SAs of every
- * peer with its key: a fixed key, and remote = any or an XFRM interface.
- *
- * @param sa			SA
- * @return				TRUE if its device is shared
- */
-bool vti_sa_shares_device(vti_sa_t *sa);
-
-/**
- * The remote address of the device an SA gets: its peer's, or any for a
- * shared device.
- *
- * @param sa			SA
- * @return				address, free with destroy()
- */
-host_t *vti_sa_device_remote(vti_sa_t *sa);
-
-/**
  * Create a tunnel for the kind and key of an SA, pointed at its endpoints,
  * owner and settings, with no SAs yet.
  *
@@ -150,6 +122,17 @@ void vti_tunnel_set_endpoints(vti_tunnel_t *this, host_t *local,
  * @return				whether they differ from those it had
  */
 bool vti_tunnel_set_routes(vti_tunnel_t *this, array_t *routes);
+
+/**
+ * Work out the prefixes to route through a tunnel's device from its
+ * settings and SAs, never one that covers its outer addresses. With routes
+ * from the traffic selectors and no SAs left, the last ones stay, so that
+ * they can be blackholed and restored.
+ *
+ * @param this			tunnel
+ * @return				whether they differ from those it had
+ */
+bool vti_tunnel_update_routes(vti_tunnel_t *this);
 
 /**
  * Record an SA as holding the tunnel's key; the newest SA sets the
@@ -221,6 +204,28 @@ bool vti_tunnel_settings_fit(vti_tunnel_t *this, vti_sa_t *sa);
 bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa);
 
 /**
+ * Whether every SA of a tunnel is among the moves of an IKE_SA.
+ *
+ * @param this			tunnel
+ * @param moves			moves of the IKE_SA's CHILD_SAs
+ * @param count			number of moves
+ * @return				TRUE if all its SAs move
+ */
+bool vti_tunnel_all_sas_move(vti_tunnel_t *this, vti_sa_move_t *moves,
+							 u_int count);
+
+/**
+ * Whether a tunnel's device stays where it is when some of its SAs move to
+ * a new local address: an XFRM interface, tied to no endpoints, or a
+ * shared device whose local address it is.
+ *
+ * @param this			tunnel
+ * @param local			new own address of the moving SAs
+ * @return				TRUE if the device stays
+ */
+bool vti_tunnel_moves_in_place(vti_tunnel_t *this, host_t *local);
+
+/**
  * Note a change of a tunnel's state and why, for operators.
  *
  * @param this			tunnel
@@ -228,6 +233,14 @@ bool vti_tunnel_serves_spoke(vti_tunnel_t *this, vti_sa_t *sa);
  * @param fmt			printf() format of the reason, then its arguments
  */
 void vti_tunnel_note(vti_tunnel_t *this, bool up, char *fmt, ...);
+
+/**
+ * What an operator sees of a tunnel.
+ *
+ * @param this			tunnel
+ * @return				status, free with vti_tunnel_status_destroy()
+ */
+vti_tunnel_status_t *vti_tunnel_get_status(vti_tunnel_t *this);
 
 /**
  * Free a tunnel and the SA copies it holds.

@@ -5,8 +5,6 @@
 
 #include "vti_tunnels.h"
 #include "vti_tunnel_index.h"
-#include "vti_prefix.h"
-#include "vti_prefixes.h"
 
 #include <collections/array.h>
 #include <collections/hashtable.h>
@@ -85,129 +83,6 @@ static inline int sa_count(vti_tunnel_t *tunnel)
 static inline char *name_of(vti_tunnel_t *tunnel)
 {
 	return vti_tunnel_name(tunnel);
-}
-
-/*
- * Described in header
- */
-vti_sa_t *vti_sa_clone(vti_sa_t *sa)
-{
-	char *peer = sa->peer ?: "", *names;
-	size_t conn = strlen(sa->conn) + 1, child = strlen(sa->child) + 1;
-	vti_sa_t *clone;
-
-	/* the names live right after the copy, in one allocation with it */
-	INIT_EXTRA(clone, conn + child + strlen(peer) + 1,
-		.id = sa->id,
-		.kind = sa->kind,
-		.key = sa->key,
-		.dynamic = sa->dynamic,
-		.local = sa->local->clone(sa->local),
-		.remote = sa->remote->clone(sa->remote),
-		.cfg = sa->cfg ? vti_config_get_ref(sa->cfg) : NULL,
-		.remote_ts = vti_prefix_list_clone(sa->remote_ts),
-		.overhead = sa->overhead,
-	);
-	names = (char*)(clone + 1);
-	clone->conn = memcpy(names, sa->conn, conn);
-	clone->child = memcpy(names + conn, sa->child, child);
-	clone->peer = strcpy(names + conn + child, peer);
-	memcpy(clone->underlay, sa->underlay, sizeof(clone->underlay));
-	return clone;
-}
-
-/*
- * Described in header
- */
-void vti_sa_destroy(vti_sa_t *sa)
-{
-	sa->local->destroy(sa->local);
-	sa->remote->destroy(sa->remote);
-	vti_config_destroy(sa->cfg);
-	vti_prefix_list_destroy(sa->remote_ts);
-	free(sa);
-}
-
-/**
- * Give an SA copy new endpoints, overhead and underlay.
- */
-static void sa_move(vti_sa_t *sa, host_t *local, host_t *remote,
-					vti_sa_move_t *move)
-{
-	sa->local->destroy(sa->local);
-	sa->remote->destroy(sa->remote);
-	sa->local = local->clone(local);
-	sa->remote = remote->clone(remote);
-	sa->overhead = move->overhead;
-	memcpy(sa->underlay, move->underlay, sizeof(sa->underlay));
-}
-
-/**
- * Drop the prefixes that cover a tunnel's outer addresses: its own, or, for
- * a shared device, those of every peer.
- */
-static array_t *spare_endpoints(vti_tunnel_t *tunnel, array_t *routes)
-{
-	enumerator_t *enumerator;
-	array_t *spared;
-	vti_sa_t *sa;
-
-	if (!vti_tunnel_shared(tunnel))
-	{
-		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
-									tunnel->spec.remote, tunnel->spec.owner,
-									name_of(tunnel));
-		vti_prefix_list_destroy(routes);
-		return spared;
-	}
-	enumerator = array_create_enumerator(tunnel->sas);
-	while (enumerator->enumerate(enumerator, &sa))
-	{
-		spared = vti_prefixes_spare_endpoints(routes, tunnel->spec.local,
-									sa->remote, tunnel->spec.owner,
-									name_of(tunnel));
-		vti_prefix_list_destroy(routes);
-		routes = spared;
-	}
-	enumerator->destroy(enumerator);
-	return routes;
-}
-
-/**
- * Work out the prefixes to route through a tunnel's device, never one that
- * covers its outer addresses. With routes from the traffic selectors and no
- * SAs left, the last ones stay, so that they can be blackholed and restored.
- * Returns whether they changed.
- */
-static bool update_routes(vti_tunnel_t *tunnel)
-{
-	enumerator_t *enumerator;
-	array_t *routes = NULL;
-	vti_sa_t *sa;
-
-	switch (tunnel->spec.cfg->routes)
-	{
-		case VTI_ROUTES_NONE:
-			break;
-		case VTI_ROUTES_LIST:
-			routes = vti_prefix_list_clone(tunnel->spec.cfg->route_list);
-			break;
-		case VTI_ROUTES_REMOTE_TS:
-		default:
-			if (!sa_count(tunnel))
-			{
-				return FALSE;
-			}
-			enumerator = array_create_enumerator(tunnel->sas);
-			while (enumerator->enumerate(enumerator, &sa))
-			{
-				vti_prefixes_merge(&routes, sa->remote_ts);
-			}
-			enumerator->destroy(enumerator);
-			break;
-	}
-	/* the tunnel's own outer addresses stay on the underlay */
-	return vti_tunnel_set_routes(tunnel, spare_endpoints(tunnel, routes));
 }
 
 /**
@@ -342,7 +217,7 @@ static vti_link_result_t link_set(private_vti_tunnels_t *this,
 static vti_link_result_t tunnel_apply(private_vti_tunnels_t *this,
 									  vti_tunnel_t *tunnel, bool up)
 {
-	update_routes(tunnel);
+	vti_tunnel_update_routes(tunnel);
 	return link_set(this, tunnel, up, FALSE);
 }
 
@@ -644,7 +519,7 @@ static bool first_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 						vti_sa_t *sa, bool quiet)
 {
 	add_sa(this, tunnel, sa);
-	update_routes(tunnel);
+	vti_tunnel_update_routes(tunnel);
 	if (!link_set(this, tunnel, TRUE, quiet))
 	{
 		drop_sa(this, tunnel, sa->id);
@@ -685,7 +560,7 @@ static void another_sa_up(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	vti_overhead_t overhead = tunnel->spec.overhead;
 
 	add_sa(this, tunnel, sa);
-	changed |= update_routes(tunnel);
+	changed |= vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
 	DBG1(DBG_CFG, "vti: %s stays up: CHILD_SA %s{%u} of '%s' joins, %d with "
 		 "key %u", name_of(tunnel), sa->child, sa->id, sa->conn,
@@ -864,7 +739,7 @@ static void tunnel_idle(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 static void tunnel_shrunk(private_vti_tunnels_t *this, vti_tunnel_t *tunnel)
 {
 	vti_sa_t *newest = vti_tunnel_newest_sa(tunnel);
-	bool changed = update_routes(tunnel);
+	bool changed = vti_tunnel_update_routes(tunnel);
 
 	if (tunnel->dynamic && (newest->key != tunnel->spec.key ||
 							!vti_tunnel_fits_endpoints(tunnel, newest)))
@@ -981,7 +856,7 @@ static void successor_joins(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	bool changed;
 
 	add_sa(this, tunnel, sa);
-	changed = update_routes(tunnel);
+	changed = vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &sa->overhead, sizeof(overhead));
 	DBG2(DBG_CFG, "vti: %s stays up: CHILD_SA {%u} rekeyed to {%u}",
 		 name_of(tunnel), old_id, sa->id);
@@ -1018,43 +893,6 @@ METHOD(vti_tunnels_t, sa_rekeyed, void,
 }
 
 /**
- * The move of an SA, NULL if it is not among the moves.
- */
-static vti_sa_move_t *find_move(vti_sa_move_t *moves, u_int count,
-								uint32_t id)
-{
-	u_int i;
-
-	for (i = 0; i < count; i++)
-	{
-		if (moves[i].id == id)
-		{
-			return &moves[i];
-		}
-	}
-	return NULL;
-}
-
-/**
- * Whether every SA of a tunnel moves.
- */
-static bool all_move(vti_tunnel_t *tunnel, vti_sa_move_t *moves, u_int count)
-{
-	vti_sa_t *sa;
-	int i;
-
-	for (i = 0; i < sa_count(tunnel); i++)
-	{
-		if (array_get(tunnel->sas, i, &sa) &&
-			!find_move(moves, count, sa->id))
-		{
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-/**
  * Let an XFRM interface follow its SAs' move: the device has no endpoints,
  * so it changes only if the MTU or the routes that spare the outer
  * addresses do.
@@ -1066,7 +904,7 @@ static void xfrm_follow(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	bool changed;
 
 	tunnel_set_endpoints(this, tunnel, local, device);
-	changed = update_routes(tunnel);
+	changed = vti_tunnel_update_routes(tunnel);
 	changed |= !memeq(&overhead, &tunnel->spec.overhead, sizeof(overhead));
 	if (changed)
 	{
@@ -1090,10 +928,10 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	for (i = 0; i < sa_count(tunnel); i++)
 	{
 		array_get(tunnel->sas, i, &sa);
-		move = find_move(moves, count, sa->id);
+		move = vti_sa_find_move(moves, count, sa->id);
 		if (move)
 		{
-			sa_move(sa, local, remote, move);
+			vti_sa_move(sa, local, remote, move);
 		}
 	}
 	newest = vti_tunnel_newest_sa(tunnel);
@@ -1122,21 +960,6 @@ static void tunnel_move(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 }
 
 /**
- * Whether a tunnel's device stays where it is when some of its SAs move to
- * a new local address: an XFRM interface, tied to no endpoints, or a
- * shared device whose local address it is.
- */
-static bool moves_in_place(vti_tunnel_t *tunnel, host_t *local)
-{
-	if (vti_tunnel_is_xfrm(tunnel))
-	{
-		return TRUE;
-	}
-	return vti_tunnel_shared(tunnel) &&
-		   tunnel->spec.local->ip_equals(tunnel->spec.local, local);
-}
-
-/**
  * Take the moving SAs off a tunnel that other SAs keep between the old
  * endpoints: they wait for the key there.
  */
@@ -1151,13 +974,13 @@ static void tunnel_split(private_vti_tunnels_t *this, vti_tunnel_t *tunnel,
 	for (i = sa_count(tunnel) - 1; i >= 0; i--)
 	{
 		array_get(tunnel->sas, i, &sa);
-		move = find_move(moves, count, sa->id);
+		move = vti_sa_find_move(moves, count, sa->id);
 		if (!move)
 		{
 			continue;
 		}
 		sa = drop_sa(this, tunnel, sa->id);
-		sa_move(sa, local, remote, move);
+		vti_sa_move(sa, local, remote, move);
 		DBG1(DBG_CFG, "vti: CHILD_SA %s{%u} of '%s' moves to %H === %H, but "
 			 "%s stays between %H === %H for other SAs with key %u; the "
 			 "moved SA waits for the key", sa->child, sa->id, sa->conn,
@@ -1222,7 +1045,7 @@ static void move_waiting(private_vti_tunnels_t *this, vti_sa_move_t *moves,
 		sa = this->waiting->get(this->waiting, num_key(moves[i].id));
 		if (sa)
 		{
-			sa_move(sa, local, remote, &moves[i]);
+			vti_sa_move(sa, local, remote, &moves[i]);
 		}
 	}
 }
@@ -1240,7 +1063,8 @@ METHOD(vti_tunnels_t, ike_moved, void,
 	tunnels = moving_tunnels(this, moves, count);
 	while (array_remove(tunnels, ARRAY_HEAD, &tunnel))
 	{
-		if (all_move(tunnel, moves, count) || moves_in_place(tunnel, local))
+		if (vti_tunnel_all_sas_move(tunnel, moves, count) ||
+			vti_tunnel_moves_in_place(tunnel, local))
 		{
 			tunnel_move(this, tunnel, moves, count, local, remote);
 		}
@@ -1532,28 +1356,6 @@ void vti_tunnel_status_destroy(vti_tunnel_status_t *status)
 	free(status);
 }
 
-/**
- * What an operator sees of a tunnel.
- */
-static vti_tunnel_status_t *status_of(vti_tunnel_t *tunnel)
-{
-	vti_tunnel_status_t *status;
-
-	INIT(status,
-		.kind = tunnel->id.kind,
-		.key = tunnel->spec.key,
-		.state = sa_count(tunnel) ? "up"
-									: tunnel->idle_since ? "waiting" : "down",
-		.owner = strdup(tunnel->spec.owner),
-		.sas = sa_count(tunnel),
-		.up_since = tunnel->up_since,
-		.last_change = tunnel->last_change,
-		.reason = strdup(tunnel->reason ?: ""),
-	);
-	memcpy(status->name, name_of(tunnel), sizeof(status->name));
-	return status;
-}
-
 METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	private_vti_tunnels_t *this, u_int *changes)
 {
@@ -1566,7 +1368,7 @@ METHOD(vti_tunnels_t, get_status, linked_list_t*,
 	enumerator = this->index->create_enumerator(this->index);
 	while (enumerator->enumerate(enumerator, &tunnel))
 	{
-		list->insert_last(list, status_of(tunnel));
+		list->insert_last(list, vti_tunnel_get_status(tunnel));
 	}
 	enumerator->destroy(enumerator);
 	*changes = this->changes;

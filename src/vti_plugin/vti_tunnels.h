@@ -12,92 +12,10 @@
 #define VTI_TUNNELS_H_
 
 #include "vti_link.h"
+#include "vti_sa.h"
 
-typedef struct vti_sa_t vti_sa_t;
-typedef struct vti_sa_move_t vti_sa_move_t;
 typedef struct vti_tunnel_status_t vti_tunnel_status_t;
 typedef struct vti_tunnels_t vti_tunnels_t;
-
-/**
- * One installed CHILD_SA, as the tunnel table sees it.
- */
-struct vti_sa_t {
-
-	/** unique ID of the CHILD_SA */
-	uint32_t id;
-
-	/** kind of its device */
-	vti_kind_t kind;
-
-	/** VTI key derived from its marks, or the if_id of an XFRM interface */
-	uint32_t key;
-
-	/** whether the key was allocated for this SA alone (%unique) */
-	bool dynamic;
-
-	/** IKE SA's own address */
-	host_t *local;
-
-	/** IKE SA's peer address */
-	host_t *remote;
-
-	/** connection name */
-	char *conn;
-
-	/** CHILD_SA name */
-	char *child;
-
-	/** the peer's IKE identity; with conn and child it names the spoke a
-	 *  dynamic tunnel serves */
-	char *peer;
-
-	/** settings of its device: NULL in an event, resolved by the table
-	 *  for the copies it keeps, shared with their tunnel */
-	vti_config_t *cfg;
-
-	/** its remote traffic selectors as prefixes, a list of prefixes (see
-	 *  vti_prefix_list_has()), NULL if none */
-	array_t *remote_ts;
-
-	/** ESP overhead of its algorithms */
-	vti_overhead_t overhead;
-
-	/** interface that holds its local address, "" if not known (the
-	 *  worker looks it up) */
-	char underlay[IFNAMSIZ];
-};
-
-/**
- * Copy an SA, all it points to included but its settings, which the copy
- * shares; its names are kept in one allocation with it.
- *
- * @param sa			SA to copy
- * @return				copy, free with vti_sa_destroy()
- */
-vti_sa_t *vti_sa_clone(vti_sa_t *sa);
-
-/**
- * Free an SA copy.
- *
- * @param sa			copy made by vti_sa_clone()
- */
-void vti_sa_destroy(vti_sa_t *sa);
-
-/**
- * A CHILD_SA of an IKE_SA whose endpoints moved.
- */
-struct vti_sa_move_t {
-
-	/** unique ID of the CHILD_SA */
-	uint32_t id;
-
-	/** its ESP overhead between the new endpoints */
-	vti_overhead_t overhead;
-
-	/** interface that holds the new local address, "" if not known (the
-	 *  worker looks it up) */
-	char underlay[IFNAMSIZ];
-};
 
 /**
  * What an operator sees of one tunnel.

@@ -1056,6 +1056,49 @@ static void test_sas_share_settings(void **state)
 	forget_resolves();
 }
 
+/** An SA copy shares the settings of the SA it copies and owns the rest:
+ *  its hosts, names (no peer is "") and selectors; a move gives it new
+ *  endpoints, overhead and underlay, and freeing it lets the settings go */
+static void test_sa_copy(void **state)
+{
+	fixture_t *f = *state;
+	vti_sa_t s = sa(1, 15, f->a, f->b), *copy;
+	vti_sa_move_t moved = {
+		.id = 1, .overhead = { .fixed = 73, .block = 16 },
+		.underlay = "eth1",
+	};
+
+	s.peer = NULL;
+	s.cfg = vti_config_resolve("net", "net", VTI_KIND_VTI, 15);
+	array_insert_create(&s.remote_ts, ARRAY_TAIL, prefix("10.1.0.0/16"));
+	copy = vti_sa_clone(&s);
+	assert_ptr_equal(copy->cfg, s.cfg);
+	assert_int_equal(ref_cur(&s.cfg->refcount), 2);
+	assert_ptr_not_equal(copy->local, f->a);
+	assert_true(copy->local->equals(copy->local, f->a));
+	assert_true(copy->remote->equals(copy->remote, f->b));
+	assert_ptr_not_equal(copy->conn, s.conn);
+	assert_string_equal(copy->conn, "net");
+	assert_string_equal(copy->child, "net");
+	assert_string_equal(copy->peer, "");
+	assert_ptr_not_equal(copy->remote_ts, s.remote_ts);
+	assert_true(vti_prefix_list_equals(copy->remote_ts, s.remote_ts));
+
+	assert_ptr_equal(vti_sa_find_move(&moved, 1, 1), &moved);
+	assert_null(vti_sa_find_move(&moved, 1, 2));
+	vti_sa_move(copy, f->a2, f->c, &moved);
+	assert_true(copy->local->equals(copy->local, f->a2));
+	assert_true(copy->remote->equals(copy->remote, f->c));
+	assert_int_equal(copy->overhead.fixed, 73);
+	assert_int_equal(copy->overhead.block, 16);
+	assert_string_equal(copy->underlay, "eth1");
+
+	vti_sa_destroy(copy);
+	assert_int_equal(ref_cur(&s.cfg->refcount), 1);
+	vti_config_destroy(s.cfg);
+	vti_prefix_list_destroy(s.remote_ts);
+}
+
 /** A reload resolves a tunnel's settings anew, once for it and the SAs
  *  that share them, and applies what changed; later SAs take the new
  *  settings without asking again */
@@ -1859,6 +1902,7 @@ int main(void)
 										setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sas_share_settings, setup,
 										teardown),
+		cmocka_unit_test_setup_teardown(test_sa_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_shared_settings, setup,
 										teardown),
 	};
