@@ -434,8 +434,12 @@ bench_now t_up_seen
 bench_vtis_wait add
 lab_log "all up: $(bench_state)"
 
+# The hold: what charon does with N tunnels up and nothing happening.
+bench_now t_hold
+bench_sample held
 lab_sleep "$BENCH_HOLD"
 bench_sample up
+bench_now t_held
 for h in a b; do
 	[[ -e $LAB_RUN/$h/vti.status ]] && cp "$LAB_RUN/$h/vti.status" "$LAB_OUT/$h.status-up"
 done

@@ -222,6 +222,18 @@ class Run:
             return None
         return ticks * TICK_MS / self.n
 
+    def cpu_ms_per_second_held(self, host):
+        """charon's CPU while it held the N tunnels up and nothing happened,
+        ms per second."""
+        try:
+            ticks = sum(float(self.env["%s_up_%s" % (host, k)]) -
+                        float(self.env["%s_held_%s" % (host, k)])
+                        for k in ("cpu_user", "cpu_sys", "cpu_children"))
+            seconds = float(self.env["t_held"]) - float(self.env["t_hold"])
+        except (KeyError, ValueError):
+            return None
+        return ticks * TICK_MS / seconds if seconds > 0 else None
+
     def busiest_thread_ms_per_tunnel(self, host):
         """CPU of charon's busiest thread over its life, per tunnel, ms
         (the plugin's worker is a thread of its own)."""
@@ -342,6 +354,8 @@ def main():
             for k in ("cpu_user", "cpu_sys", "cpu_children")))
         line("  busiest thread (ms)", lambda r: fmt(r.busiest_thread_ms_per_tunnel("b")))
         line("charon a CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("a")))
+        line("charon CPU holding, b/a (ms/s)", lambda r: "/".join(
+            fmt(r.cpu_ms_per_second_held(h), 1) for h in "ba"))
         line("kernel alone: N VTIs add+up (s)", lambda r: fmt(r.kernel_floor("add"))
              if r.conf == "none" else "-")
         line("kernel alone: N VTIs del (s)", lambda r: fmt(r.kernel_floor("del"))
@@ -374,6 +388,8 @@ def main():
                 put(n, c, "rss_per_tunnel_" + host, r.per_tunnel(host, "VmRSS"), "KiB")
                 put(n, c, "vmdata_per_tunnel_" + host, r.per_tunnel(host, "VmData"), "KiB")
                 put(n, c, "cpu_per_tunnel_" + host, r.cpu_ms_per_tunnel(host), "ms")
+                put(n, c, "cpu_held_per_second_" + host,
+                    r.cpu_ms_per_second_held(host), "ms")
                 put(n, c, "busiest_thread_cpu_per_tunnel_" + host,
                     r.busiest_thread_ms_per_tunnel(host), "ms")
                 for k in ("cpu_user", "cpu_sys", "cpu_children"):
