@@ -402,7 +402,11 @@ bench_stuck() {
 # ---------------------------------------------------------------- the run
 
 lab_log "$BENCH_CONF: $BENCH_N tunnels, $proposal"
+# b's load, a stage of its own: what N configurations cost charon
+bench_sample start
+bench_now t_b_load
 lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+bench_now t_b_loaded
 for h in a b; do
 	: > "$LAB_OUT/$h.links"
 	ip -n "$h" -ts -o monitor link > "$LAB_OUT/$h.links" 2>&1 &

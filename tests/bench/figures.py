@@ -222,6 +222,24 @@ class Run:
             return None
         return ticks * TICK_MS / self.n
 
+    def cpu_ms_per_conn_loaded(self, host):
+        """charon's CPU from before b loaded its N connections to the
+        baseline (2 s later), per connection, ms (a has none to load)."""
+        try:
+            ticks = sum(float(self.env["%s_idle_%s" % (host, k)]) -
+                        float(self.env["%s_start_%s" % (host, k)])
+                        for k in ("cpu_user", "cpu_sys", "cpu_children"))
+        except (KeyError, ValueError):
+            return None
+        return ticks * TICK_MS / self.n
+
+    def wall_b_load(self):
+        """swanctl --load-all of b's N connections (s)."""
+        try:
+            return float(self.env["t_b_loaded"]) - float(self.env["t_b_load"])
+        except (KeyError, ValueError):
+            return None
+
     def cpu_ms_per_second_held(self, host):
         """charon's CPU while it held the N tunnels up and nothing happened,
         ms per second."""
@@ -354,6 +372,8 @@ def main():
             for k in ("cpu_user", "cpu_sys", "cpu_children")))
         line("  busiest thread (ms)", lambda r: fmt(r.busiest_thread_ms_per_tunnel("b")))
         line("charon a CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("a")))
+        line("b loads N conns: wall (s)", lambda r: fmt(r.wall_b_load()))
+        line("  charon b CPU per conn (ms)", lambda r: fmt(r.cpu_ms_per_conn_loaded("b")))
         line("charon CPU holding, b/a (ms/s)", lambda r: "/".join(
             fmt(r.cpu_ms_per_second_held(h), 1) for h in "ba"))
         line("kernel alone: N VTIs add+up (s)", lambda r: fmt(r.kernel_floor("add"))
@@ -367,6 +387,7 @@ def main():
             put(n, c, "wall_links_up", r.wall_links_up(), "s")
             put(n, c, "wall_links_gone", r.wall_gone(), "s")
             put(n, c, "wall_sas_up", r.wall_sas_up(), "s")
+            put(n, c, "wall_b_load", r.wall_b_load(), "s")
             for kind in ("up", "down"):
                 mean, med, p99 = stats(r.event_ms(kind))
                 put(n, c, "event_%s_mean" % kind, mean, "ms")
@@ -388,6 +409,8 @@ def main():
                 put(n, c, "rss_per_tunnel_" + host, r.per_tunnel(host, "VmRSS"), "KiB")
                 put(n, c, "vmdata_per_tunnel_" + host, r.per_tunnel(host, "VmData"), "KiB")
                 put(n, c, "cpu_per_tunnel_" + host, r.cpu_ms_per_tunnel(host), "ms")
+                put(n, c, "cpu_load_per_conn_" + host,
+                    r.cpu_ms_per_conn_loaded(host), "ms")
                 put(n, c, "cpu_held_per_second_" + host,
                     r.cpu_ms_per_second_held(host), "ms")
                 put(n, c, "busiest_thread_cpu_per_tunnel_" + host,
