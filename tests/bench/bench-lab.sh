@@ -12,10 +12,15 @@
 #   updown  strongSwan's updown plugin running tests/bench/vti-updown, the
 #           documented recipe (fork/exec of ip per event)
 #   none    nothing: marked SAs without a VTI, the floor
+#   devices "none" plus the same N VTIs, made and raised by one ip -batch
+#           per host started beside a's load, and deleted by another
+#           started beside its unload: what the devices cost (the kernel's
+#           work, charon's reaction to them) without the plugin
 # a loads its connections with start_action = start (they are initiated
 # as they load), b is the responder. Once every tunnel is up on both hosts
-# (the VTIs, or the CHILD_SAs for "none"), both hold BENCH_HOLD seconds;
-# then a unloads its connections, which deletes every IKE_SA.
+# (its CHILD_SAs and, but for "none", its VTIs), both hold BENCH_HOLD
+# seconds; then a unloads its connections, which deletes every IKE_SA. A
+# tunnel is gone when its IKE_SAs are deleted and its VTIs too.
 #
 # The run without VTIs ends with the kernel's floor: N VTIs made, raised
 # and deleted by one ip -batch each way, with no charon running.
@@ -23,8 +28,10 @@
 # Raw results in $LAB_OUT: bench.env (parameters, stage times as epoch
 # seconds, charon's memory and CPU at each stage), HOST.links (ip -ts -o
 # monitor link), HOST.status (the plugin's status file after charon
-# stopped), HOST.status-up (while the tunnels were up); init.sh adds the
-# charon logs. scripts/bench turns them into figures.
+# stopped), HOST.status-up (while the tunnels were up), HOST.threads (CPU
+# ticks of each of charon's threads), HOST.vtis-add.out and
+# HOST.vtis-del.out (what the ip -batch of "devices" printed); init.sh adds
+# the charon logs. scripts/bench turns them into figures.
 
 : "${BENCH_N:?BENCH_N unset: run this through scripts/bench}"
 : "${BENCH_CONF:?BENCH_CONF unset: run this through scripts/bench}"
@@ -34,8 +41,8 @@ bench_env=$LAB_OUT/bench.env
 
 case $BENCH_CONF in
 plugin) lab_require_plugin ;;
-updown | none) VTI_PLUGIN='' ;;
-*) lab_fail "BENCH_CONF '$BENCH_CONF' is not plugin, updown or none" ;;
+updown | none | devices) VTI_PLUGIN='' ;;
+*) lab_fail "BENCH_CONF '$BENCH_CONF' is not plugin, updown, none or devices" ;;
 esac
 if ! [[ $BENCH_N =~ ^[1-9][0-9]*$ ]] || (( BENCH_N > 60000 )); then
 	lab_fail "BENCH_N '$BENCH_N' is not a number from 1 to 60000"
@@ -91,6 +98,25 @@ write_topo() {
 }
 write_topo 1 2 eth-b | lab_ip a
 write_topo 2 1 eth-a | lab_ip b
+
+# write_vtis SIDE PEER_SIDE HOST: HOST's ip -batch files for the N VTIs
+# the tunnels have there (vtiI, key I, the tunnel's own address pair):
+# $LAB_RUN/HOST/vtis-add makes and raises them, vtis-del deletes them.
+write_vtis() {
+	local i me peer
+	for (( i = 1; i <= BENCH_N; i++ )); do
+		addr me "$1" "$i"
+		addr peer "$2" "$i"
+		printf 'link add vti%u type vti local %s remote %s key %u\n' \
+			"$i" "$me" "$peer" "$i"
+		printf 'link set vti%u up\n' "$i"
+	done > "$LAB_RUN/$3/vtis-add"
+	for (( i = 1; i <= BENCH_N; i++ )); do
+		printf 'link del vti%u\n' "$i"
+	done > "$LAB_RUN/$3/vtis-del"
+}
+write_vtis 1 2 a
+write_vtis 2 1 b
 
 # write_swanctl FILE SIDE PEER_SIDE ROLE: one connection tI with child cI
 # per tunnel; ROLE "initiator" starts them on load.
@@ -270,8 +296,8 @@ bench_poll() {
 	return 0
 }
 
-# bench_all_up: every tunnel is up on both hosts (for "none": its
-# CHILD_SA; otherwise also its VTI).
+# bench_all_up: every tunnel is up on both hosts (its CHILD_SA and, but
+# for "none", its VTI).
 bench_all_up() {
 	bench_poll
 	(( ${bench_count[a_sa]:-0} >= BENCH_N && ${bench_count[b_sa]:-0} >= BENCH_N )) ||
@@ -315,6 +341,43 @@ bench_state() {
 	done
 }
 
+# PIDs of the ip -batch processes of "devices" still to be waited for,
+# by host.
+declare -A bench_vtis_pid=()
+
+# bench_vtis_start WHAT: run each host's vtis-WHAT batch (add, del) in the
+# background, beside charon.
+bench_vtis_start() {
+	local h
+	for h in a b; do
+		ip -n "$h" -batch - < "$LAB_RUN/$h/vtis-$1" > "$LAB_OUT/$h.vtis-$1.out" 2>&1 &
+		bench_vtis_pid[$h]=$!
+	done
+}
+
+# bench_vtis_wait WHAT: wait for the batches bench_vtis_start started;
+# fail naming the host if one of them failed.
+bench_vtis_wait() {
+	local h rc
+	for h in "${!bench_vtis_pid[@]}"; do
+		rc=0
+		wait "${bench_vtis_pid[$h]}" || rc=$?
+		unset "bench_vtis_pid[$h]"
+		(( rc == 0 )) ||
+			lab_fail "$h: ip -batch vtis-$1 failed (exit $rc): $(< "$LAB_OUT/$h.vtis-$1.out")"
+	done
+}
+
+# bench_vtis_stop: end the batches still running (a run that failed).
+bench_vtis_stop() {
+	local h
+	for h in "${!bench_vtis_pid[@]}"; do
+		kill "${bench_vtis_pid[$h]}" 2> /dev/null || true
+		wait "${bench_vtis_pid[$h]}" 2> /dev/null || true
+	done
+	bench_vtis_pid=()
+}
+
 # bench_stuck WHAT: record the processes (the lab's diagnostics do not
 # list them), then fail with WHAT and the counters.
 bench_stuck() {
@@ -332,13 +395,18 @@ bench_stuck() {
 			done
 		done
 	} > "$LAB_OUT/ps.txt" 2>&1 || true
+	bench_vtis_stop
 	lab_fail "$1: $(bench_state)"
 }
 
 # ---------------------------------------------------------------- the run
 
 lab_log "$BENCH_CONF: $BENCH_N tunnels, $proposal"
+# b's load, a stage of its own: what N configurations cost charon
+bench_sample start
+bench_now t_b_load
 lab_load_conf b "$LAB_RUN/b/swanctl.conf"
+bench_now t_b_loaded
 for h in a b; do
 	: > "$LAB_OUT/$h.links"
 	ip -n "$h" -ts -o monitor link > "$LAB_OUT/$h.links" 2>&1 &
@@ -358,27 +426,39 @@ bench_sample idle
 up_limit=$(( 60 + BENCH_N ))
 lab_log "loading a's connections: initiating"
 bench_now t_load
+if [[ $BENCH_CONF == devices ]]; then
+	bench_vtis_start add
+fi
 lab_load_conf a "$LAB_RUN/a/swanctl.conf"
 bench_now t_loaded
 # Poll once a second: the figures come from the logs' own time stamps.
 bench_until bench_all_up "$up_limit" ||
 	bench_stuck "not all up (limit ${up_limit}s, or ${BENCH_STALL:-60}s without progress)"
 bench_now t_up_seen
+bench_vtis_wait add
 lab_log "all up: $(bench_state)"
 
+# The hold: what charon does with N tunnels up and nothing happening.
+bench_now t_hold
+bench_sample held
 lab_sleep "$BENCH_HOLD"
 bench_sample up
+bench_now t_held
 for h in a b; do
 	[[ -e $LAB_RUN/$h/vti.status ]] && cp "$LAB_RUN/$h/vti.status" "$LAB_OUT/$h.status-up"
 done
 
 lab_log "unloading a's connections: deleting"
 bench_now t_unload
+if [[ $BENCH_CONF == devices ]]; then
+	bench_vtis_start del
+fi
 lab_load_conf a "$LAB_RUN/a/empty.conf"
 bench_now t_unloaded
 bench_until bench_all_gone "$up_limit" ||
 	bench_stuck "not all gone (limit ${up_limit}s, or ${BENCH_STALL:-60}s without progress)"
 bench_now t_gone_seen
+bench_vtis_wait del
 lab_log "all gone: $(bench_state)"
 lab_sleep 2
 bench_sample down
@@ -400,22 +480,12 @@ for h in a b; do
 done
 
 # The kernel's floor, in the run without VTIs once both charons are gone:
-# the same N devices made, raised and deleted by one ip process each way.
+# b's N devices made, raised and deleted by one ip process each way.
 if [[ $BENCH_CONF == none ]]; then
-	for (( i = 1; i <= BENCH_N; i++ )); do
-		addr me 2 "$i"
-		addr peer 1 "$i"
-		printf 'link add vti%u type vti local %s remote %s key %u\n' \
-			"$i" "$me" "$peer" "$i"
-		printf 'link set vti%u up\n' "$i"
-	done > "$LAB_RUN/kernel-add"
-	for (( i = 1; i <= BENCH_N; i++ )); do
-		printf 'link del vti%u\n' "$i"
-	done > "$LAB_RUN/kernel-del"
 	bench_now t_kernel_add
-	lab_ip b < "$LAB_RUN/kernel-add"
+	lab_ip b < "$LAB_RUN/b/vtis-add"
 	bench_now t_kernel_added
-	lab_ip b < "$LAB_RUN/kernel-del"
+	lab_ip b < "$LAB_RUN/b/vtis-del"
 	bench_now t_kernel_deleted
 fi
 bench_put complete 1

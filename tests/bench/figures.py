@@ -17,7 +17,9 @@ import os
 import re
 import sys
 
-CONFS = ("plugin", "updown", "none")
+CONFS = ("plugin", "updown", "devices", "none")
+# configurations whose VTIs follow their SAs (made on CHILD_SA up)
+FOLLOWERS = ("plugin", "updown")
 TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
 
 LOG_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) +\d+\[(\w+)\] "
@@ -166,27 +168,33 @@ class Run:
         return max(times) - self.t_load
 
     def wall_links_up(self):
-        """Load -> last VTI up on either host (s); for "none" the SAs."""
-        if self.conf == "none":
-            return self.wall_sas_up()
+        """Load -> every tunnel up (s): the later of the last CHILD_SA
+        installed and the last VTI up on either host; for "none" the SAs."""
+        sas = self.wall_sas_up()
+        if self.conf == "none" or sas is None:
+            return sas
         times = [t for h in "ab" for t in self.link_up[h].values()]
         if len(times) < 2 * self.n:
             return None
-        return max(times) - self.t_load
+        return max(max(times) - self.t_load, sas)
 
     def wall_gone(self):
-        """Unload -> last VTI deleted (for "none": last IKE_SA deleted)."""
-        if self.conf == "none":
-            times = [t for h in "ab" for t in self.ike_deleted[h].values()]
-        else:
-            times = [t for h in "ab" for t in self.link_gone[h].values()]
+        """Unload -> every tunnel gone (s): the later of the last IKE_SA
+        deleted and (but for "none") the last VTI deleted on either host."""
+        times = [t for h in "ab" for t in self.ike_deleted[h].values()]
         if len(times) < 2 * self.n:
             return None
+        if self.conf != "none":
+            links = [t for h in "ab" for t in self.link_gone[h].values()]
+            if len(links) < 2 * self.n:
+                return None
+            times += links
         return max(times) - self.t_unload
 
     def install_to_link(self):
-        """CHILD_SA installed -> its VTI up, ms, both hosts."""
-        if self.conf == "none":
+        """CHILD_SA installed -> its VTI up, ms, both hosts (for VTIs made
+        on CHILD_SA up only)."""
+        if self.conf not in FOLLOWERS:
             return []
         return [(self.link_up[h][k] - t) * 1000.0 for h in "ab"
                 for k, t in self.established[h].items() if k in self.link_up[h]]
@@ -213,6 +221,36 @@ class Run:
         except (KeyError, ValueError):
             return None
         return ticks * TICK_MS / self.n
+
+    def cpu_ms_per_conn_loaded(self, host):
+        """charon's CPU from before b loaded its N connections to the
+        baseline (2 s later), per connection, ms (a has none to load)."""
+        try:
+            ticks = sum(float(self.env["%s_idle_%s" % (host, k)]) -
+                        float(self.env["%s_start_%s" % (host, k)])
+                        for k in ("cpu_user", "cpu_sys", "cpu_children"))
+        except (KeyError, ValueError):
+            return None
+        return ticks * TICK_MS / self.n
+
+    def wall_b_load(self):
+        """swanctl --load-all of b's N connections (s)."""
+        try:
+            return float(self.env["t_b_loaded"]) - float(self.env["t_b_load"])
+        except (KeyError, ValueError):
+            return None
+
+    def cpu_ms_per_second_held(self, host):
+        """charon's CPU while it held the N tunnels up and nothing happened,
+        ms per second."""
+        try:
+            ticks = sum(float(self.env["%s_up_%s" % (host, k)]) -
+                        float(self.env["%s_held_%s" % (host, k)])
+                        for k in ("cpu_user", "cpu_sys", "cpu_children"))
+            seconds = float(self.env["t_held"]) - float(self.env["t_hold"])
+        except (KeyError, ValueError):
+            return None
+        return ticks * TICK_MS / seconds if seconds > 0 else None
 
     def busiest_thread_ms_per_tunnel(self, host):
         """CPU of charon's busiest thread over its life, per tunnel, ms
@@ -264,6 +302,12 @@ def ratio(a, b):
     return a / b
 
 
+def difference(a, b):
+    if a is None or b is None:
+        return None
+    return a - b
+
+
 def main():
     out = sys.argv[1]
     raw = os.path.join(out, "raw")
@@ -295,7 +339,7 @@ def main():
     for n in ns:
         confs = [c for c in CONFS if (n, c) in runs]
         print()
-        print("N = %d" % n + "".join("%24s" % c for c in confs))
+        print("%-34s" % ("N = %d" % n) + "".join("%24s" % c for c in confs))
 
         def line(label, f):
             print("%-34s" % label + "".join("%24s" % f(runs[(n, c)]) for c in confs))
@@ -317,9 +361,9 @@ def main():
         line("hooks switched out/preempted, b", lambda r: "%s/%s" % tuple(
             (r.hooks["b"] or {}).get(k, "n/a") for k in ("switched", "preempted"))
              if r.conf == "plugin" else "-")
-        line("installed->link up (ms)", lambda r: "med/p99" if r.conf != "none" else "-")
+        line("installed->link up (ms)", lambda r: "med/p99" if r.conf in FOLLOWERS else "-")
         line("", lambda r: "/".join(fmt(x) for x in stats(r.install_to_link())[1:])
-             if r.conf != "none" else "-")
+             if r.conf in FOLLOWERS else "-")
         line("charon b RSS per tunnel (KiB)", lambda r: fmt(r.per_tunnel("b", "VmRSS")))
         line("charon b VmData per tunnel (KiB)", lambda r: fmt(r.per_tunnel("b", "VmData")))
         line("charon b CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("b")))
@@ -328,6 +372,10 @@ def main():
             for k in ("cpu_user", "cpu_sys", "cpu_children")))
         line("  busiest thread (ms)", lambda r: fmt(r.busiest_thread_ms_per_tunnel("b")))
         line("charon a CPU per tunnel (ms)", lambda r: fmt(r.cpu_ms_per_tunnel("a")))
+        line("b loads N conns: wall (s)", lambda r: fmt(r.wall_b_load()))
+        line("  charon b CPU per conn (ms)", lambda r: fmt(r.cpu_ms_per_conn_loaded("b")))
+        line("charon CPU holding, b/a (ms/s)", lambda r: "/".join(
+            fmt(r.cpu_ms_per_second_held(h), 1) for h in "ba"))
         line("kernel alone: N VTIs add+up (s)", lambda r: fmt(r.kernel_floor("add"))
              if r.conf == "none" else "-")
         line("kernel alone: N VTIs del (s)", lambda r: fmt(r.kernel_floor("del"))
@@ -339,6 +387,7 @@ def main():
             put(n, c, "wall_links_up", r.wall_links_up(), "s")
             put(n, c, "wall_links_gone", r.wall_gone(), "s")
             put(n, c, "wall_sas_up", r.wall_sas_up(), "s")
+            put(n, c, "wall_b_load", r.wall_b_load(), "s")
             for kind in ("up", "down"):
                 mean, med, p99 = stats(r.event_ms(kind))
                 put(n, c, "event_%s_mean" % kind, mean, "ms")
@@ -360,6 +409,10 @@ def main():
                 put(n, c, "rss_per_tunnel_" + host, r.per_tunnel(host, "VmRSS"), "KiB")
                 put(n, c, "vmdata_per_tunnel_" + host, r.per_tunnel(host, "VmData"), "KiB")
                 put(n, c, "cpu_per_tunnel_" + host, r.cpu_ms_per_tunnel(host), "ms")
+                put(n, c, "cpu_load_per_conn_" + host,
+                    r.cpu_ms_per_conn_loaded(host), "ms")
+                put(n, c, "cpu_held_per_second_" + host,
+                    r.cpu_ms_per_second_held(host), "ms")
                 put(n, c, "busiest_thread_cpu_per_tunnel_" + host,
                     r.busiest_thread_ms_per_tunnel(host), "ms")
                 for k in ("cpu_user", "cpu_sys", "cpu_children"):
@@ -370,7 +423,7 @@ def main():
                 put(n, c, "kernel_vti_del", r.kernel_floor("del"), "s")
 
         # ratios, side by side in this run
-        rp, ru, rn = (runs.get((n, c)) for c in CONFS)
+        rp, ru, rd, rn = (runs.get((n, c)) for c in CONFS)
 
         def ev_mean(r):
             return stats(r.event_ms())[0] if r and r.complete else None
@@ -428,6 +481,34 @@ def main():
                            ratio(ru.wall_links_up(), rn.wall_links_up()), ""))
             ratios.append((n, "wall_gone_updown_per_none",
                            ratio(ru.wall_gone(), rn.wall_gone()), ""))
+        # the devices alone: (a) - (d) is the plugin's own share, (d) - (c)
+        # what the devices cost any way of making them
+        if rp and rd:
+            ratios.append((n, "wall_up_plugin_per_devices",
+                           ratio(rp.wall_links_up(), rd.wall_links_up()), "<= 1.1"))
+            ratios.append((n, "wall_gone_plugin_per_devices",
+                           ratio(rp.wall_gone(), rd.wall_gone()), ""))
+            ratios.append((n, "wall_up_plugin_minus_devices_s",
+                           difference(rp.wall_links_up(), rd.wall_links_up()), ""))
+            ratios.append((n, "wall_gone_plugin_minus_devices_s",
+                           difference(rp.wall_gone(), rd.wall_gone()), ""))
+            for host in "ab":
+                ratios.append((n, "plugin_minus_devices_cpu_per_tunnel_ms_" + host,
+                               difference(rp.cpu_ms_per_tunnel(host),
+                                          rd.cpu_ms_per_tunnel(host)), ""))
+            for host in "ab":
+                ratios.append((n, "plugin_minus_devices_rss_per_tunnel_kib_" + host,
+                               difference(rp.per_tunnel(host, "VmRSS"),
+                                          rd.per_tunnel(host, "VmRSS")), "<= 2"))
+        if rd and rn:
+            ratios.append((n, "wall_up_devices_per_none",
+                           ratio(rd.wall_links_up(), rn.wall_links_up()), ""))
+            ratios.append((n, "wall_gone_devices_per_none",
+                           ratio(rd.wall_gone(), rn.wall_gone()), ""))
+            for host in "ab":
+                ratios.append((n, "devices_minus_none_cpu_per_tunnel_ms_" + host,
+                               difference(rd.cpu_ms_per_tunnel(host),
+                                          rn.cpu_ms_per_tunnel(host)), ""))
 
     # scaling of the plugin's hook time
     small, large = ns[0], ns[-1]
