@@ -672,7 +672,7 @@ METHOD(vti_link_t, set, vti_link_result_t,
 	mtu = wanted_mtu(this, spec);
 	link = ensure_device(this, spec, up, mtu, &result);
 	if (!link)
-	{	/* get_device() found none after creating it: the kernel refused */
+	{	/* not ours, refused, blocked, or gone right after its creation */
 		return result == VTI_LINK_BLOCKED ? VTI_LINK_BLOCKED : VTI_LINK_FAILED;
 	}
 	was_up = rtnl_link_get_flags(link) & IFF_UP;
@@ -696,28 +696,41 @@ METHOD(vti_link_t, set, vti_link_result_t,
 	return result;
 }
 
-METHOD(vti_link_t, remove_, void,
-	private_vti_netlink_t *this, vti_link_spec_t *spec)
+/**
+ * Delete a device of ours by name, with what the plugin holds for that
+ * name (routes, addresses); one that is not ours stays. TRUE if it is gone.
+ */
+static bool delete_device(private_vti_netlink_t *this, char *name)
 {
 	struct rtnl_link *link;
-	char *name = spec->cfg->name;
 	int err;
 
 	this->routes->withdraw(this->routes, name);
 	link = get_device(this, name);
-	if (link && is_ours(link))
+	if (!link)
 	{
-		err = rtnl_link_delete(this->sock, link);
-		if (err < 0)
-		{
-			DBG1(DBG_KNL, "vti: deleting %s failed: %s; %s", name,
-				 nl_geterror(err), explain(err, spec->cfg->kind));
-		}
+		return TRUE;
 	}
-	if (link)
+	if (!is_ours(link))
 	{
 		rtnl_link_put(link);
+		return FALSE;
 	}
+	err = rtnl_link_delete(this->sock, link);
+	if (err < 0)
+	{
+		DBG1(DBG_KNL, "vti: deleting %s failed: %s; %s", name,
+			 nl_geterror(err), explain(err, is_xfrm(link) ? VTI_KIND_XFRM
+														  : VTI_KIND_VTI));
+	}
+	rtnl_link_put(link);
+	return err == 0;
+}
+
+METHOD(vti_link_t, remove_, void,
+	private_vti_netlink_t *this, vti_link_spec_t *spec)
+{
+	delete_device(this, spec->cfg->name);
 }
 
 /**
@@ -825,28 +838,7 @@ METHOD(vti_link_t, find_occupant, bool,
 METHOD(vti_link_t, discard, bool,
 	private_vti_netlink_t *this, char *name)
 {
-	struct rtnl_link *link;
-	int err = 0;
-
-	link = get_device(this, name);
-	if (!link)
-	{
-		return TRUE;
-	}
-	if (!is_ours(link))
-	{
-		rtnl_link_put(link);
-		return FALSE;
-	}
-	this->routes->withdraw(this->routes, name);
-	err = rtnl_link_delete(this->sock, link);
-	rtnl_link_put(link);
-	if (err < 0)
-	{
-		DBG1(DBG_KNL, "vti: deleting %s failed: %s; see 'ip -d link'", name,
-			 nl_geterror(err));
-	}
-	return err == 0;
+	return delete_device(this, name);
 }
 
 METHOD(vti_link_t, protect, void,
