@@ -156,6 +156,13 @@ lab_ip() {
 	ip -n "$host" "$@" -batch -
 }
 
+# lab_inner_pair DEV NET: the tunnel's inner addresses on its device,
+# NET.1/30 on a's DEV and NET.2/30 on b's (NET like 192.168.15).
+lab_inner_pair() {
+	printf 'addr add %s.1/30 dev %s\n' "$2" "$1" | lab_ip a
+	printf 'addr add %s.2/30 dev %s\n' "$2" "$1" | lab_ip b
+}
+
 # lab_host NAME...: create hosts (network namespaces) with loopback up.
 # IPv6 DAD is off in them (init.sh makes new namespaces inherit that):
 # addresses are usable at once.

@@ -23,12 +23,7 @@ lab_assert "a could not initiate CHILD_SA 'net'" lab_initiate a net
 for h in a b; do
 	lab_assert "$h: vti15 is not up" lab_wait 10 lab_link_up "$h" vti15
 done
-lab_ip a <<-EOF
-addr add 192.168.15.1/30 dev vti15
-EOF
-lab_ip b <<-EOF
-addr add 192.168.15.2/30 dev vti15
-EOF
+lab_inner_pair vti15 192.168.15
 lab_assert "a -> b over vti15 failed before the crash" lab_ping a 192.168.15.2 1
 lab_vti_info a vti15
 index=$LAB_VTI_INDEX

@@ -36,12 +36,7 @@ lab_assert "a: vti15 is not 10.9.0.1 === 10.9.0.2 before the move" \
 lab_assert "b: vti15 is not 10.9.0.2 === 10.9.0.1 before the move" \
 	vti_endpoints b 10.9.0.2 10.9.0.1
 lab_assert "a's IKE_SA is not MOBIKE-enabled" lab_log_has a 'peer supports MOBIKE'
-lab_ip a <<-EOF
-addr add 192.168.15.1/30 dev vti15
-EOF
-lab_ip b <<-EOF
-addr add 192.168.15.2/30 dev vti15
-EOF
+lab_inner_pair vti15 192.168.15
 lab_assert "a -> b over vti15 failed before the move" lab_ping a 192.168.15.2
 a_ifindex=$(lab_ifindex a vti15)
 b_ifindex=$(lab_ifindex b vti15)

@@ -30,12 +30,7 @@ for h in a b; do
 done
 lab_assert_not "a has a VTI" lab_has_link a vti7
 
-lab_ip a <<-EOF
-addr add 192.168.7.1/30 dev xfrm7
-EOF
-lab_ip b <<-EOF
-addr add 192.168.7.2/30 dev xfrm7
-EOF
+lab_inner_pair xfrm7 192.168.7
 a_out=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
 lab_assert "a -> b over xfrm7 failed" lab_ping a 192.168.7.2
 lab_assert "b -> a over xfrm7 failed" lab_ping b 192.168.7.1

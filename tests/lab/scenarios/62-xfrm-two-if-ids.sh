@@ -24,14 +24,8 @@ for h in a b; do
 	done
 done
 lab_assert_not "a: an SA was refused its device" lab_log_has a "gets no"
-lab_ip a <<-EOF
-addr add 192.168.7.1/30 dev xfrm7
-addr add 192.168.8.1/30 dev xfrm8
-EOF
-lab_ip b <<-EOF
-addr add 192.168.7.2/30 dev xfrm7
-addr add 192.168.8.2/30 dev xfrm8
-EOF
+lab_inner_pair xfrm7 192.168.7
+lab_inner_pair xfrm8 192.168.8
 pings=$LAB_RUN/a/ping7
 lab_ping_start a 192.168.7.2 "$pings" 0.2
 lab_assert "a -> b over xfrm8 failed while xfrm7 carries pings" lab_ping a 192.168.8.2

@@ -16,12 +16,7 @@ lab_assert "a could not initiate" lab_initiate a net
 for h in a b; do
 	lab_assert "$h: xfrm7 is not up" lab_wait 10 lab_link_up "$h" xfrm7
 done
-lab_ip a <<-EOF
-addr add 192.168.7.1/30 dev xfrm7
-EOF
-lab_ip b <<-EOF
-addr add 192.168.7.2/30 dev xfrm7
-EOF
+lab_inner_pair xfrm7 192.168.7
 index=$(lab_ifindex a xfrm7)
 lab_charon_kill a
 lab_assert "a: xfrm7 vanished with the killed charon" lab_has_link a xfrm7

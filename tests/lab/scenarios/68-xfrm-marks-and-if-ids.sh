@@ -36,12 +36,7 @@ policies=$(ip -n a xfrm policy)
 [[ $policies == *"mark 0xf/0xffffffff"* && $policies == *"if_id 0x7"* ]] ||
 	lab_fail "a's policies do not carry mark 15 and if_id 7: $policies"
 
-lab_ip a <<-EOF
-addr add 192.168.7.1/30 dev xfrm7
-EOF
-lab_ip b <<-EOF
-addr add 192.168.7.2/30 dev xfrm7
-EOF
+lab_inner_pair xfrm7 192.168.7
 before=$(lab_esp_packets a 10.9.0.1 10.9.0.2)
 lab_assert_not "an unmarked ping a -> b over xfrm7 got answers" \
 	lab_ping a 192.168.7.2 2

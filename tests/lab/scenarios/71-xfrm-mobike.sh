@@ -24,12 +24,7 @@ for h in a b; do
 		lab_fail "$h: xfrm7 is not an XFRM interface with if_id 7"
 done
 lab_assert "a's IKE_SA is not MOBIKE-enabled" lab_log_has a 'peer supports MOBIKE'
-lab_ip a <<-EOF
-addr add 192.168.7.1/30 dev xfrm7
-EOF
-lab_ip b <<-EOF
-addr add 192.168.7.2/30 dev xfrm7
-EOF
+lab_inner_pair xfrm7 192.168.7
 lab_assert "a -> b over xfrm7 failed before the move" lab_ping a 192.168.7.2
 a_ifindex=$(lab_ifindex a xfrm7)
 b_ifindex=$(lab_ifindex b xfrm7)
