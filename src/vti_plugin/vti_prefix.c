@@ -225,17 +225,6 @@ vti_prefix_t *vti_prefix_create_from_string(char *str)
 /*
  * Described in header
  */
-bool vti_prefix_match(void *item, va_list args)
-{
-	vti_prefix_t *prefix = item, *other;
-
-	VA_ARGS_VGET(args, other);
-	return prefix->equals(prefix, other);
-}
-
-/*
- * Described in header
- */
 bool vti_prefix_list_has(array_t *list, vti_prefix_t *prefix)
 {
 	vti_prefix_t *entry;

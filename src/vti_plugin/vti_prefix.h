@@ -119,16 +119,6 @@ vti_prefix_t *vti_prefix_create(int family, chunk_t address, uint8_t length);
 vti_prefix_t *vti_prefix_create_from_string(char *str);
 
 /**
- * Match function for linked_list_t.find_first(): whether an item equals
- * the prefix given as argument.
- *
- * @param item			vti_prefix_t* of the list
- * @param args			a vti_prefix_t*
- * @return				TRUE if equal
- */
-bool vti_prefix_match(void *item, va_list args);
-
-/**
  * Whether a list of prefixes holds one equal to a prefix. A list of
  * prefixes is an array of vti_prefix_t*, NULL when empty (array_count(),
  * array_create_enumerator() and array_insert_create() take that).

@@ -22,8 +22,9 @@ struct device_t {
 	/** interface name, hashtable key */
 	char name[IFNAMSIZ];
 
-	/** addresses, vti_prefix_t* */
-	linked_list_t *addresses;
+	/** addresses, a list of prefixes (see vti_prefix_list_has()), NULL
+	 *  if none */
+	array_t *addresses;
 };
 
 /**
@@ -95,21 +96,11 @@ static device_t *get_device(private_vti_routes_t *this, char *name)
 	device = this->devices->get(this->devices, name);
 	if (!device)
 	{
-		INIT(device,
-			.addresses = linked_list_create(),
-		);
+		INIT(device);
 		snprintf(device->name, sizeof(device->name), "%s", name);
 		this->devices->put(this->devices, device->name, device);
 	}
 	return device;
-}
-
-/**
- * Whether a list of prefixes holds one.
- */
-static bool has_prefix(linked_list_t *list, vti_prefix_t *prefix)
-{
-	return list->find_first(list, vti_prefix_match, NULL, prefix);
 }
 
 /**
@@ -122,13 +113,13 @@ static void align_addresses(private_vti_routes_t *this, device_t *device,
 	array_t *wanted = spec->cfg->addresses;
 	vti_prefix_t *prefix;
 
-	enumerator = device->addresses->create_enumerator(device->addresses);
+	enumerator = array_create_enumerator(device->addresses);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
 		if (!vti_prefix_list_has(wanted, prefix))
 		{
 			change_address(this, prefix, ifindex, device->name, FALSE);
-			device->addresses->remove_at(device->addresses, enumerator);
+			array_remove_at(device->addresses, enumerator);
 			prefix->destroy(prefix);
 		}
 	}
@@ -136,10 +127,10 @@ static void align_addresses(private_vti_routes_t *this, device_t *device,
 	enumerator = array_create_enumerator(wanted);
 	while (enumerator->enumerate(enumerator, &prefix))
 	{
-		if (!has_prefix(device->addresses, prefix))
+		if (!vti_prefix_list_has(device->addresses, prefix))
 		{
-			device->addresses->insert_last(device->addresses,
-										   prefix->clone(prefix));
+			array_insert_create(&device->addresses, ARRAY_TAIL,
+								prefix->clone(prefix));
 			change_address(this, prefix, ifindex, device->name, TRUE);
 		}
 		else if (came_up)
@@ -165,8 +156,7 @@ METHOD(vti_routes_t, apply, void,
  */
 static void device_destroy(device_t *device)
 {
-	device->addresses->destroy_offset(device->addresses,
-									  offsetof(vti_prefix_t, destroy));
+	vti_prefix_list_destroy(device->addresses);
 	free(device);
 }
 
